@@ -1,0 +1,69 @@
+"""`labkit check`: the student's loop. Public tests only, in a worker process, with a table and hints."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import release, runner, submission
+from .manifest import Lab
+
+NOT_ALL = "public checks passed; hidden tests run at grading"
+
+
+@dataclass
+class QuestionCheck:
+    id: str
+    title: str
+    passed: int
+    total: int
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    hint: str = ""
+
+
+@dataclass
+class CheckResult:
+    questions: list[QuestionCheck]
+    notes: list[str]
+    seconds: float
+
+    @property
+    def all_passed(self) -> bool:
+        return all(q.passed == q.total and q.total > 0 for q in self.questions)
+
+
+def check(lab: Lab, path: Path, questions: list[str]) -> CheckResult:
+    sub = submission.load(lab, "you", Path(path), release.stub_sources(lab))
+    broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
+    chosen = [q for q in lab.questions if not questions or q.id in questions]
+    run = runner.run(runner.Job(lab, sub.sources, "check", device="auto", include_hidden=False, broken=broken))
+    static = sub.missing_symbols(lab)
+    out = []
+    for q in chosen:
+        tests = [t for tid, t in sorted(run.tests.items()) if q.decides(tid) and t.outcome != "skipped"]
+        fails = [(t.id.split("::")[-1], static.get(q.id) or t.message) for t in tests if t.outcome != "passed"]
+        passed = len(tests) - len(fails)
+        out.append(QuestionCheck(q.id, q.title, passed, len(tests), fails, q.hint if fails else ""))
+    notes = list(run.notes)
+    if run.collected is None:
+        notes.append("the tests could not start: " + (run.output_tail.strip().splitlines() or ["no output"])[-1])
+    return CheckResult(out, notes, run.seconds)
+
+
+def print_table(console, lab: Lab, result: CheckResult) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{lab.id}: public checks")
+    for col in ("question", "passed", "first failure", "hint"):
+        table.add_column(col, overflow="fold")
+    for q in result.questions:
+        color = "green" if q.passed == q.total and q.total else "red"
+        first = f"{q.failures[0][0]}: {q.failures[0][1]}" if q.failures else ""
+        table.add_row(f"{q.id} {q.title}", f"[{color}]{q.passed}/{q.total}[/{color}]", first[:300], q.hint)
+    console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}")
+    if result.all_passed:
+        console.print(f"[green]{NOT_ALL}[/green] ({result.seconds:.1f} s)")
+    else:
+        failed = sum(q.total - q.passed for q in result.questions)
+        console.print(f"[red]{failed} public check(s) failed[/red] ({result.seconds:.1f} s)")

@@ -1,0 +1,31 @@
+"""An example class for a lab: the kinds of submission an instructor really receives."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import mutants, notebook, release
+from .manifest import Lab
+
+
+def build_class(lab: Lab, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    solution = release.solution_sources(lab)
+    main = lab.answer_files[0]
+    _write(folder / "solution", solution)
+    _write(folder / "stubs", release.stub_sources(lab))
+    for m in mutants.load_all(lab):
+        _write(folder / f"mutant-{m.name}", m.sources)
+    partial = {f: release.strip_solutions(src, f, keep=release.count_regions(src) // 2) for f, src in solution.items()}
+    _write(folder / "partial", partial)
+    (folder / "notebook").mkdir(exist_ok=True)
+    stem = Path(main).stem
+    (folder / "notebook" / f"{stem}.ipynb").write_text(
+        notebook.dumps(release.build_notebook(lab, main, solution[main])))
+    _write(folder / "broken-syntax", {**solution, main: solution[main].replace("def ", "def def ", 1)})
+    return folder
+
+
+def _write(folder: Path, sources: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, code in sources.items():
+        (folder / name).write_text(code)

@@ -1,0 +1,131 @@
+"""lab.toml: what a lab asks for, what each question is worth, which tests decide it."""
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+
+DUTIES = {
+    1: "turning data-science prototypes into working models",
+    2: "researching and implementing ML algorithms",
+    3: "designing systems for machine learning",
+    4: "developing and testing learning applications",
+    5: "refining data representation methods",
+    6: "retraining existing systems",
+    7: "using statistical analysis to act on test results",
+}
+
+
+class ManifestError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    title: str
+    points: float
+    file: str
+    symbols: tuple[str, ...]
+    tests: tuple[str, ...]
+    time_limit: float
+    hint: str = ""
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def decides(self, node_id: str) -> bool:
+        """True when a test node id ('hidden/test_x.py::test_y[cpu]') belongs to this question."""
+        name = node_id.split("::")[-1].split("[")[0]
+        return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(node_id, p) for p in self.tests)
+
+    def weight(self, node_id: str) -> float:
+        name = node_id.split("::")[-1].split("[")[0]
+        return float(self.weights.get(name, 1.0))
+
+
+@dataclass(frozen=True)
+class Lab:
+    id: str
+    title: str
+    duties: tuple[int, ...]
+    answer_files: tuple[str, ...]
+    questions: tuple[Question, ...]
+    time_limit: float
+    memory_limit_mb: int
+    datasets: tuple[str, ...]
+    devices: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    pass_mark: float
+    path: Path
+
+    @property
+    def points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    @property
+    def public_tests(self) -> Path:
+        return self.path / "tests"
+
+    @property
+    def solution(self) -> Path:
+        return paths.solution_dir(self.id)
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(f"lab {self.id} has no question {qid!r} (has {', '.join(q.id for q in self.questions)})")
+
+    def question_of(self, node_id: str) -> Question | None:
+        return next((q for q in self.questions if q.decides(node_id)), None)
+
+
+def load(lab: str | Path) -> Lab:
+    """Load a lab by id, number or folder path; every error names the file and the field."""
+    folder = Path(lab) if Path(lab).is_dir() else paths.lab_dir(paths.resolve_lab_id(str(lab)))
+    file = folder / "lab.toml"
+    try:
+        raw = tomllib.loads(file.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ManifestError(f"{file}: {exc}") from exc
+    try:
+        return _parse(raw, folder)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ManifestError(f"{file}: {exc}") from exc
+
+
+def _parse(raw: dict, folder: Path) -> Lab:
+    answer_files = tuple(raw["answer_files"])
+    default_limit = float(raw.get("question_time_limit", 60))
+    questions = []
+    for q in raw["questions"]:
+        if q["file"] not in answer_files:
+            raise ValueError(f"question {q['id']}: file {q['file']!r} is not in answer_files")
+        questions.append(Question(
+            id=q["id"], title=q["title"], points=float(q["points"]), file=q["file"],
+            symbols=tuple(q.get("symbols", ())), tests=tuple(q["tests"]),
+            time_limit=float(q.get("time_limit", default_limit)), hint=q.get("hint", ""),
+            weights=dict(q.get("weights", {})),
+        ))
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate question ids in {ids}")
+    duties = tuple(int(d) for d in raw["duties"])
+    if not set(duties) <= set(DUTIES):
+        raise ValueError(f"duties must be within 1-7, got {duties}")
+    return Lab(
+        id=raw["id"], title=raw["title"], duties=duties, answer_files=answer_files,
+        questions=tuple(questions), time_limit=float(raw.get("time_limit", 300)),
+        memory_limit_mb=int(raw.get("memory_limit_mb", 4096)),
+        datasets=tuple(raw.get("datasets", ())), devices=tuple(raw.get("devices", ("cpu",))),
+        frameworks=tuple(raw.get("frameworks", ())), pass_mark=float(raw.get("pass_mark", 0.5)),
+        path=folder,
+    )
+
+
+def all_labs() -> list[Lab]:
+    if not paths.LABS.is_dir():
+        return []
+    return [load(p) for p in sorted(paths.LABS.iterdir()) if (p / "lab.toml").is_file()]

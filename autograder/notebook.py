@@ -1,0 +1,104 @@
+"""Notebooks in and out: answer cells become module code; companion notebooks are built from one source."""
+from __future__ import annotations
+
+import json
+import re
+
+ANSWER_TAG = "# labkit: answer"
+# Cell magics whose body is still plain Python; any other cell magic (%%bash, %%writefile, ...) drops the cell.
+TRANSPARENT_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+_SHELL_OR_MAGIC = re.compile(r"^(\s*)(%|!)")
+
+
+class NotebookError(ValueError):
+    pass
+
+
+def read(raw: bytes | str) -> dict:
+    """Parse notebook JSON; any damage becomes a NotebookError with a reason a student can act on."""
+    try:
+        nb = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotebookError(f"the notebook is not valid JSON ({exc.__class__.__name__}: {exc})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookError("the notebook has no list of cells (is it really an .ipynb file?)")
+    return nb
+
+
+def cell_source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def is_answer_cell(cell: dict) -> bool:
+    if cell.get("cell_type") != "code":
+        return False
+    meta = cell.get("metadata") or {}
+    if isinstance(meta.get("nbgrader"), dict) and meta["nbgrader"].get("solution"):
+        return True
+    return cell_source(cell).lstrip().startswith(ANSWER_TAG)
+
+
+def strip_magics(source: str) -> str | None:
+    """Drop IPython-only syntax; None when the whole cell is not Python (%%bash and friends)."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split()[0] if lines[0].strip() != "%%" else ""
+        if magic not in TRANSPARENT_CELL_MAGICS:
+            return None
+        lines = lines[1:]
+    out = []
+    for line in lines:
+        m = _SHELL_OR_MAGIC.match(line)
+        # keep the line count and the block structure: a magic inside an if-body must not empty it
+        out.append(f"{m.group(1)}pass  # labkit: dropped '{line.strip()[:40]}'" if m else line)
+    return "\n".join(out)
+
+
+def answer_module(nb: dict) -> str:
+    """The module code of a notebook: its answer cells, in order, without magics."""
+    parts = []
+    for i, cell in enumerate(nb["cells"]):
+        if is_answer_cell(cell):
+            code = strip_magics(cell_source(cell))
+            if code is not None:
+                parts.append(f"# --- notebook cell {i + 1} ---\n{code}\n")
+    if not parts:
+        raise NotebookError(
+            "the notebook has no answer cells (nbgrader solution cells or cells starting with "
+            f"'{ANSWER_TAG}')"
+        )
+    return "\n".join(parts)
+
+
+def answer_file_hint(nb: dict) -> str | None:
+    meta = nb.get("metadata") or {}
+    lk = meta.get("labkit") if isinstance(meta, dict) else None
+    return lk.get("answer_file") if isinstance(lk, dict) else None
+
+
+def new_notebook(cells: list[dict], answer_file: str, lab_id: str) -> dict:
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+            "labkit": {"lab": lab_id, "answer_file": answer_file},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def code_cell(source: str, cell_id: str, nbgrader: dict | None = None) -> dict:
+    meta = {"nbgrader": {"schema_version": 3, **nbgrader}} if nbgrader else {}
+    return {"cell_type": "code", "id": cell_id, "metadata": meta, "execution_count": None,
+            "outputs": [], "source": source}
+
+
+def markdown_cell(source: str, cell_id: str) -> dict:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
+
+
+def dumps(nb: dict) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,62 @@
+"""The reference run: the solution through the same public and hidden tests, in the same sandbox.
+
+Its recorded values and tolerances are what submissions are compared with, in the grader's process.
+It is cached (readable by the grader only) so a resumed batch does not pay for it again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from . import __version__, runner
+from .atomic import write_json
+from .manifest import Lab
+from .release import solution_sources
+from .runner import RunResult, TestOutcome
+
+
+class ReferenceError(RuntimeError):
+    """The reference solution does not pass its own tests: the lab is broken, not the students."""
+
+
+def lab_digest(lab: Lab, device: str) -> str:
+    h = hashlib.sha256(f"{__version__}|{device}".encode())
+    files = [lab.path / "lab.toml", *sorted(lab.public_tests.rglob("*.py")),
+             *sorted((lab.solution / "hidden_tests").rglob("*.py")), *(lab.solution / f for f in lab.answer_files)]
+    for f in files:
+        h.update(str(f.name).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def to_json(result: RunResult) -> dict:
+    return asdict(result)
+
+
+def from_json(data: dict) -> RunResult:
+    tests = {k: TestOutcome(**v) for k, v in data.pop("tests").items()}
+    return RunResult(tests=tests, **data)
+
+
+def run_reference(lab: Lab, device: str = "auto", tier: str | None = None) -> RunResult:
+    result = runner.run(runner.Job(lab, solution_sources(lab), "reference", device=device, tier=tier, slot=0))
+    failed = {t.id: t.message for t in result.tests.values() if t.outcome == "failed"}
+    if failed or not result.tests or result.import_problems:
+        details = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:5]) or "; ".join(
+            result.import_problems.values()) or result.output_tail[-800:]
+        raise ReferenceError(f"the reference solution of {lab.id} fails its own tests ({len(failed)} failed): {details}")
+    return result
+
+
+def cached_reference(lab: Lab, device: str, cache_dir: Path | None, tier: str | None = None) -> RunResult:
+    digest = lab_digest(lab, device)
+    path = cache_dir / f"reference-{lab.id}-{digest[:16]}.json" if cache_dir else None
+    if path and path.is_file():
+        return from_json(json.loads(path.read_text()))
+    result = run_reference(lab, device, tier)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        write_json(path, to_json(result), mode=0o600)
+    return result

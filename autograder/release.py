@@ -1,0 +1,136 @@
+"""One source per answer file: solutions/<lab>/<file> with SOLUTION markers -> stubs and notebooks in labs/."""
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+from . import notebook, paths
+from .atomic import write_text
+from .manifest import Lab
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+_STUB_BODY = "{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError\n"
+BUNDLE_SKIP = {"solutions", ".git", ".venv", "demo-out", "__pycache__", ".pytest_cache", ".hypothesis", "build"}
+
+
+class MarkerError(ValueError):
+    pass
+
+
+def strip_solutions(source: str, name: str = "<source>", keep: int = 0) -> str:
+    """Replace every BEGIN/END SOLUTION region with `raise NotImplementedError` at the marker's indent.
+
+    keep: leave the first `keep` regions solved (markers removed), for partial example submissions.
+    """
+    out, inside, indent, region = [], False, "", 0
+    for n, line in enumerate(source.splitlines(keepends=True), 1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise MarkerError(f"{name}:{n}: nested {BEGIN}")
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+        elif stripped == END:
+            if not inside:
+                raise MarkerError(f"{name}:{n}: {END} without {BEGIN}")
+            inside = False
+            region += 1
+            if region > keep:
+                out.append(_STUB_BODY.format(indent=indent))
+        elif not inside or region < keep:
+            out.append(line)
+    if inside:
+        raise MarkerError(f"{name}: {BEGIN} is never closed")
+    return "".join(out)
+
+
+def solution_sources(lab: Lab) -> dict[str, str]:
+    return {f: (lab.solution / f).read_text() for f in lab.answer_files}
+
+
+def stub_sources(lab: Lab) -> dict[str, str]:
+    return {f: strip_solutions(src, f) for f, src in solution_sources(lab).items()}
+
+
+def count_regions(source: str) -> int:
+    return sum(line.strip() == BEGIN for line in source.splitlines())
+
+
+def _top_level_chunks(source: str) -> list[str]:
+    """Split a module into cells: the header (docstring, imports), then one cell per top-level statement group."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            # keep comments that sit right above a definition with it
+            while first > 0 and lines[first - 1].lstrip().startswith("#"):
+                first -= 1
+            starts.append(first)
+    starts.append(len(lines))
+    chunks = ["".join(lines[a:b]).strip("\n") for a, b in zip(starts, starts[1:])]
+    return [c for c in chunks if c.strip()]
+
+
+def build_notebook(lab: Lab, answer_file: str, stub: str) -> dict:
+    """The companion notebook: the lab's exploration text and cells around the answer cells."""
+    source = lab.solution / "notebook.py"
+    answer_cells = [notebook.code_cell(chunk, f"answer-{i}", {"solution": True, "grade": False, "locked": False,
+                                                              "grade_id": f"answer-{i}"})
+                    for i, chunk in enumerate(_top_level_chunks(stub))]
+    cells = []
+    if source.is_file():
+        for i, (kind, text) in enumerate(_percent_cells(source.read_text())):
+            if kind == "answers":
+                cells += answer_cells
+            elif kind == "markdown":
+                cells.append(notebook.markdown_cell(text, f"md-{i}"))
+            else:
+                cells.append(notebook.code_cell(text, f"code-{i}"))
+    else:
+        cells = [notebook.markdown_cell(f"# {lab.title}\n\nAnswer in the cells below; see README.md.", "md-0"),
+                 *answer_cells]
+    return notebook.new_notebook(cells, answer_file, lab.id)
+
+
+def _percent_cells(text: str) -> list[tuple[str, str]]:
+    """Cells of a jupytext 'percent' script: '# %%' code, '# %% [markdown]' text, '# %% [answers]' the answers."""
+    cells = []
+    for block in re.split(r"^# %%", text, flags=re.M)[1:]:
+        header, _, body = block.partition("\n")
+        kind = "markdown" if "[markdown]" in header else "answers" if "[answers]" in header else "code"
+        if kind == "markdown":
+            body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines())
+        cells.append((kind, body.strip("\n")))
+    return cells
+
+
+def expected_files(lab: Lab) -> dict[Path, str]:
+    """Every generated file of a lab and its content."""
+    files = {}
+    for answer, stub in stub_sources(lab).items():
+        files[lab.path / answer] = stub
+        files[lab.path / (Path(answer).stem + ".ipynb")] = notebook.dumps(build_notebook(lab, answer, stub))
+    return files
+
+
+def release(lab: Lab) -> list[Path]:
+    """Write the lab's generated files; returns those that changed."""
+    changed = []
+    for path, text in expected_files(lab).items():
+        if not path.is_file() or path.read_text() != text:
+            write_text(path, text)
+            changed.append(path)
+    return changed
+
+
+def bundle(out: Path) -> Path:
+    """A student bundle: the kit without solutions/ (and without build and VCS clutter)."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} exists and is not empty")
+    shutil.copytree(paths.KIT_ROOT, out, dirs_exist_ok=True,
+                    ignore=lambda d, names: [n for n in names if n in BUNDLE_SKIP or n.endswith(".egg-info")])
+    return out

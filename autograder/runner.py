@@ -1,0 +1,250 @@
+"""Parent side of a job: build the workspace, start the sandboxed worker, read its results, enforce time.
+
+A worker that dies, hangs or exits early costs only the test it was running (or the module it was
+importing): the runner restarts it for the tests not yet reported, so questions already decided stay.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sandbox
+from .manifest import Lab
+
+OUTPUT_TAIL = 64 * 1024
+GRACE = 5.0  # seconds past a test's own limit before the parent kills the worker (pytest-timeout fires first)
+IMPORT_LIMIT = 60.0
+
+
+@dataclass
+class TestOutcome:
+    id: str
+    outcome: str  # passed | failed | skipped
+    message: str = ""
+    duration: float = 0.0
+    values: list = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    tests: dict[str, TestOutcome] = field(default_factory=dict)
+    collected: list[str] | None = None
+    import_problems: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    output_tail: str = ""
+    output_bytes: int = 0
+    tier: str = ""
+    seconds: float = 0.0
+    restarts: int = 0
+
+
+@dataclass
+class Job:
+    lab: Lab
+    sources: dict[str, str]  # answer file -> code
+    mode: str  # grade | reference | check
+    device: str = "auto"
+    tier: str | None = None
+    slot: int = 0
+    include_hidden: bool = True
+    node_ids: list[str] | None = None
+    broken: dict[str, str] = field(default_factory=dict)  # stem -> reason, decided before running
+
+
+def time_limit_of(lab: Lab, node_id: str) -> float:
+    q = lab.question_of(node_id)
+    return q.time_limit if q else 60.0
+
+
+def make_workspace(job: Job, uid: int | None) -> Path:
+    base = Path(tempfile.mkdtemp(prefix="labkit-job-"))
+    os.chmod(base, 0o711)
+    tests, answers, home = base / "tests", base / "answers", base / "home"
+    shutil.copytree(job.lab.public_tests, tests / "public", ignore=shutil.ignore_patterns("__pycache__"))
+    hidden = job.lab.solution / "hidden_tests"
+    if job.include_hidden and hidden.is_dir():
+        shutil.copytree(hidden, tests / "hidden", ignore=shutil.ignore_patterns("__pycache__"))
+    (tests / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings =\n    default\n")
+    shutil.copy(job.lab.path / "lab.toml", tests / "lab.toml")
+    answers.mkdir()
+    for name, code in job.sources.items():
+        (answers / name).write_text(code)
+    (home / "tmp").mkdir(parents=True)
+    for p in [base, *base.rglob("*")]:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    os.chmod(base, 0o711)
+    if uid is not None:
+        for p in [home, *home.rglob("*")]:
+            os.chown(p, uid, uid)
+    return base
+
+
+def describe_exit(rc: int) -> str:
+    if rc < 0 or rc > 128:
+        sig = -rc if rc < 0 else rc - 128
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if name == "SIGKILL":
+            return "was killed (SIGKILL: out of memory, or too many processes)"
+        if name == "SIGXCPU":
+            return "used up its CPU-time limit (SIGXCPU)"
+        if name == "SIGXFSZ":
+            return "wrote a file past the size limit (SIGXFSZ)"
+        return f"crashed ({name})"
+    if rc == 0:
+        return "exited early with code 0 (sys.exit or os._exit in the answer?)"
+    return f"exited with code {rc}"
+
+
+def run(job: Job) -> RunResult:
+    tier = job.tier or sandbox.best_tier()
+    uid = sandbox.slot_uid(job.slot)
+    ws = make_workspace(job, uid)
+    result = RunResult(tier=tier)
+    started = time.monotonic()
+    broken = dict(job.broken)
+    pending = job.node_ids
+    max_restarts = len(job.lab.questions) + 2
+    try:
+        while True:
+            died = _attempt(job, ws, tier, uid, result, broken, pending, started)
+            if died is None:
+                break
+            out_of_time = time.monotonic() - started > job.lab.time_limit
+            if result.collected is None:  # died before collection (while importing): retry without that module
+                if result.restarts < max_restarts and not out_of_time:
+                    result.restarts += 1
+                    result.notes.append(f"worker {died} before collecting tests; restarted")
+                    continue
+                result.notes.append(f"worker {died} before collecting any test")
+                break
+            remaining = [i for i in result.collected if i not in result.tests]
+            if not remaining or result.restarts >= max_restarts or out_of_time:
+                why = "the submission's time limit ran out" if out_of_time else f"the worker {died}"
+                for i in remaining:
+                    result.tests[i] = TestOutcome(i, "failed", f"not run: {why}")
+                break
+            result.restarts += 1
+            result.notes.append(f"worker {died}; restarted for {len(remaining)} remaining tests")
+            pending = remaining
+    finally:
+        shutil.rmtree(ws, ignore_errors=True)
+    result.import_problems = broken
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, broken: dict[str, str],
+             pending: list[str] | None, started: float) -> str | None:
+    """One worker process. Returns None when it finished the session, else why it died."""
+    read_fd, write_fd = os.pipe()
+    cfg = {
+        "mode": job.mode, "answers_dir": str(ws / "answers"), "tests_dir": str(ws / "tests"), "channel_fd": write_fd,
+        "answer_stems": [Path(f).stem for f in job.lab.answer_files], "broken": broken, "device": job.device,
+        "node_ids": pending,
+    }
+    cfg_path = ws / "home" / f"config-{result.restarts}.json"
+    cfg_path.write_text(json.dumps(cfg))
+    argv = sandbox.command(tier, ["-m", "autograder.worker", str(cfg_path)],
+                           rw=[ws / "home"], ro=[ws / "tests", ws / "answers"], uid=uid, gpu=job.device != "cpu")
+    limits = sandbox.Limits(memory_mb=job.lab.memory_limit_mb, cpu_seconds=int(job.lab.time_limit) + 30)
+    env = sandbox.environment(ws / "home", ws / "home" / "tmp", job.device)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            pass_fds=[write_fd], preexec_fn=sandbox.preexec(limits, tier, uid), env=env,
+                            cwd=ws / "home")
+    os.close(write_fd)
+    try:
+        return _read(job, proc, read_fd, result, broken, started)
+    finally:
+        sandbox.kill_job(proc, uid)
+        os.close(read_fd)
+        proc.stdout.close()
+
+
+def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str], started: float) -> str | None:
+    sel = selectors.DefaultSelector()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(proc.stdout.fileno(), False)
+    sel.register(read_fd, selectors.EVENT_READ, "channel")
+    sel.register(proc.stdout.fileno(), selectors.EVENT_READ, "output")
+    buf = b""
+    current: tuple[str, str, float] | None = None  # ("test"|"import", id, since)
+    finished = False
+    exited_at = None
+    while True:
+        now = time.monotonic()
+        if current:
+            kind, ident, since = current
+            limit = (time_limit_of(job.lab, ident) + GRACE) if kind == "test" else IMPORT_LIMIT
+            if now - since > limit:
+                return _died(result, broken, current, f"timed out after {limit - (GRACE if kind == 'test' else 0):.0f} s")
+        if now - started > job.lab.time_limit:
+            return _died(result, broken, current, f"hit the submission's time limit ({job.lab.time_limit:.0f} s)")
+        for key, _ in sel.select(timeout=0.2):
+            try:
+                data = os.read(key.fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not data:
+                sel.unregister(key.fd)
+                continue
+            if key.data == "output":
+                result.output_bytes += len(data)
+                result.output_tail = (result.output_tail + data.decode("utf-8", "replace"))[-OUTPUT_TAIL:]
+                continue
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                current, done = _handle(line, result, broken, current)
+                finished = finished or done
+        if finished:
+            return None
+        if proc.poll() is not None:
+            # the process is gone; a daemon may still hold the pipes, so stop after a short drain
+            exited_at = exited_at or now
+            if now - exited_at > 0.5 or not sel.get_map():
+                return _died(result, broken, current, describe_exit(proc.returncode))
+
+
+def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
+    try:
+        ev = json.loads(line)
+        kind = ev["ev"]
+    except (ValueError, KeyError, TypeError):
+        result.notes.append("an unreadable line on the result channel was ignored")
+        return current, False
+    now = time.monotonic()
+    if kind == "collected" and result.collected is None:
+        result.collected = [str(i) for i in ev["ids"]]
+    elif kind == "start":
+        return ("test", str(ev["id"]), now), False
+    elif kind == "report":
+        tid = str(ev["id"])
+        result.tests[tid] = TestOutcome(tid, str(ev.get("outcome")), str(ev.get("message", ""))[:2000],
+                                        float(ev.get("duration", 0.0)), list(ev.get("values", [])))
+        return None, False
+    elif kind == "import":
+        return ("import", str(ev["stem"]), now), False
+    elif kind == "imported":
+        return None, False
+    elif kind == "import_failed":
+        broken[str(ev["stem"])] = str(ev.get("reason", "import failed"))[:1000]
+        return None, False
+    elif kind in ("finished", "exit"):
+        return current, kind == "exit"
+    return current, False
+
+
+def _died(result: RunResult, broken: dict[str, str], current, why: str) -> str:
+    if current and current[0] == "test":
+        result.tests[current[1]] = TestOutcome(current[1], "failed", f"the worker {why} during this test")
+    elif current and current[0] == "import":
+        broken[current[1]] = f"importing {current[1]}.py: the worker {why}"
+    return why

@@ -1,0 +1,55 @@
+"""Runs inside the sandbox: import the answers, run pytest, stream results to the parent. Never in the grader.
+
+Usage (by the runner only): python -s -P -m autograder.worker CONFIG.json
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def main(config_path: str) -> int:
+    with open(config_path) as f:
+        cfg = json.load(f)
+    from . import plugin  # numpy and pytest load here, before any learner code
+
+    plugin.STATE.update(mode=cfg["mode"], answers_dir=cfg["answers_dir"], channel=cfg["channel_fd"],
+                        broken=dict(cfg.get("broken", {})), device=cfg.get("device", "auto"))
+    from . import manifest
+
+    plugin.STATE["lab"] = manifest.load(cfg["tests_dir"])
+    os.set_inheritable(cfg["channel_fd"], False)
+    for module in cfg.get("preload", []):
+        __import__(module)
+    for stem in cfg["answer_stems"]:
+        if stem in plugin.STATE["broken"]:
+            continue
+        plugin.emit({"ev": "import", "stem": stem})
+        try:
+            plugin.import_answer(Path(cfg["answers_dir"]), stem)
+            plugin.emit({"ev": "imported", "stem": stem})
+        except plugin.AnswerError as exc:
+            plugin.emit({"ev": "import_failed", "stem": stem, "reason": str(exc)})
+    import pytest
+
+    tests = cfg["tests_dir"]
+    selection = [os.path.join(tests, n.split("::")[0]) + "::" + n.split("::", 1)[1] for n in cfg["node_ids"]] \
+        if cfg.get("node_ids") else [tests]
+    args = [*selection, "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:stepwise",
+            "-p", "pytest_timeout", "--rootdir", tests, "-c", os.path.join(tests, "pytest.ini"),
+            "-o", "timeout_method=signal"]
+    try:
+        import _hypothesis_pytestplugin  # noqa: F401  (registered explicitly: entry points are off here)
+        args += ["-p", "_hypothesis_pytestplugin"]
+    except ImportError:
+        pass
+    status = pytest.main(args, plugins=[plugin])
+    plugin.emit({"ev": "exit", "status": int(status)})
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
