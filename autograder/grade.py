@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -69,19 +68,22 @@ def input_digest(lab_digest: str, sub: submission.Submission, device: str) -> st
     return hashlib.sha256(f"{lab_digest}|{sub.digest()}|{device}".encode()).hexdigest()
 
 
-def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, device: str, tier: str,
-              slot: int) -> dict:
+def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, device: str, tier: str) -> dict:
     static = sub.missing_symbols(lab)
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
     run = None
     if len(static) < len(lab.questions):
-        run = runner.run(runner.Job(lab, sub.sources, "grade", device=device, tier=tier, slot=slot, broken=broken))
+        run = runner.run(runner.Job(lab, sub.sources, "grade", device=device, tier=tier, broken=broken))
+    if run is not None and run.tampering:
+        why = f"the submission tampered with the grader's result channel ({run.tampering[0]})"
+        static = {q.id: why for q in lab.questions}
     questions = scoring.score(lab, ref, run, static)
     return {
         "student": sub.student, "lab": lab.id, "origin": str(sub.origin), "answers_from": sub.used,
         "total": round(sum(q.score for q in questions), 4), "max": lab.points,
         "questions": scoring.as_dict(questions), "device": device, "isolation": tier,
-        "seconds": round(run.seconds, 3) if run else 0.0, "restarts": run.restarts if run else 0,
+        "seconds": round(run.seconds, 3) if run else 0.0, "job_uid": run.uid if run else None, "restarts": run.restarts if run else 0,
+        "integrity": run.tampering[:5] if run else [],
         "notes": (run.notes if run else []) + ([f"output of {run.output_bytes} bytes was capped"]
                                                 if run and run.output_bytes > runner.OUTPUT_TAIL else []),
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "labkit": __version__,
@@ -116,20 +118,13 @@ def grade(lab: Lab, paths: list[Path], opts: BatchOptions,
                 continue
         todo.append((sub, digest, done))
     jobs = opts.jobs or default_jobs()
-    slots: queue.Queue[int] = queue.Queue()
-    for s in range(1, jobs + 1):
-        slots.put(s)
 
     def work(item):
         sub, digest, done = item
-        slot = slots.get()
-        try:
-            record = grade_one(lab, sub, ref, opts.device, tier, slot)
-            totals = [record["total"]]
-            for _ in range(opts.repeat - 1):
-                totals.append(grade_one(lab, sub, ref, opts.device, tier, slot)["total"])
-        finally:
-            slots.put(slot)
+        record = grade_one(lab, sub, ref, opts.device, tier)
+        totals = [record["total"]]
+        for _ in range(opts.repeat - 1):
+            totals.append(grade_one(lab, sub, ref, opts.device, tier)["total"])
         record.update(input_digest=digest, repeat=opts.repeat, repeat_totals=totals,
                       flaky=len(set(totals)) > 1)
         if record["flaky"]:

@@ -40,7 +40,7 @@ def from_json(data: dict) -> RunResult:
 
 
 def run_reference(lab: Lab, device: str = "auto", tier: str | None = None) -> RunResult:
-    result = runner.run(runner.Job(lab, solution_sources(lab), "reference", device=device, tier=tier, slot=0))
+    result = runner.run(runner.Job(lab, solution_sources(lab), "reference", device=device, tier=tier))
     failed = {t.id: t.message for t in result.tests.values() if t.outcome == "failed"}
     if failed or not result.tests or result.import_problems:
         details = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:5]) or "; ".join(

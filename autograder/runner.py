@@ -21,7 +21,7 @@ from .manifest import Lab
 
 OUTPUT_TAIL = 64 * 1024
 GRACE = 5.0  # seconds past a test's own limit before the parent kills the worker (pytest-timeout fires first)
-IMPORT_LIMIT = 60.0
+IMPORT_LIMIT = 60.0  # importing torch and keras takes ~6 s here; capped at a quarter of the lab's limit
 
 
 @dataclass
@@ -44,6 +44,8 @@ class RunResult:
     tier: str = ""
     seconds: float = 0.0
     restarts: int = 0
+    tampering: list[str] = field(default_factory=list)  # result-channel protocol violations
+    uid: int | None = None  # the job uid leased for this run (root only)
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Job:
     mode: str  # grade | reference | check
     device: str = "auto"
     tier: str | None = None
-    slot: int = 0
+    slot: int = 0  # a hint only: sandbox.lease_uid picks a free uid machine-wide
     include_hidden: bool = True
     node_ids: list[str] | None = None
     broken: dict[str, str] = field(default_factory=dict)  # stem -> reason, decided before running
@@ -87,6 +89,10 @@ def make_workspace(job: Job, uid: int | None) -> Path:
     return base
 
 
+def import_limit(lab: Lab) -> float:
+    return max(10.0, min(IMPORT_LIMIT, lab.time_limit / 4))
+
+
 def describe_exit(rc: int) -> str:
     if rc < 0 or rc > 128:
         sig = -rc if rc < 0 else rc - 128
@@ -104,21 +110,31 @@ def describe_exit(rc: int) -> str:
 
 
 def run(job: Job) -> RunResult:
+    with sandbox.lease_uid(job.slot) as uid:
+        return _run(job, uid)
+
+
+def _run(job: Job, uid: int | None) -> RunResult:
     tier = job.tier or sandbox.best_tier()
-    uid = sandbox.slot_uid(job.slot)
     ws = make_workspace(job, uid)
-    result = RunResult(tier=tier)
+    result = RunResult(tier=tier, uid=uid)
     started = time.monotonic()
     broken = dict(job.broken)
     pending = job.node_ids
     max_restarts = len(job.lab.questions) + 2
+    early_deaths = 0
     try:
         while True:
             died = _attempt(job, ws, tier, uid, result, broken, pending, started)
             if died is None:
                 break
             out_of_time = time.monotonic() - started > job.lab.time_limit
-            if result.collected is None:  # died before collection (while importing): retry without that module
+            if result.collected is None:  # died before collection: retry without the answers that caused it
+                early_deaths += 1
+                if early_deaths >= 2 and not any(f"the worker {died}" in r for r in broken.values()):
+                    # twice, after the imports had finished: their side effects broke the worker, not bad luck
+                    for stem in (Path(f).stem for f in job.lab.answer_files):
+                        broken.setdefault(stem, f"after importing {stem}.py the worker {died} before any test ran")
                 if result.restarts < max_restarts and not out_of_time:
                     result.restarts += 1
                     result.notes.append(f"worker {died} before collecting tests; restarted")
@@ -150,25 +166,44 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
         "answer_stems": [Path(f).stem for f in job.lab.answer_files], "broken": broken, "device": job.device,
         "node_ids": pending,
     }
-    cfg_path = ws / "home" / f"config-{result.restarts}.json"
+    cfg_path = ws / "tests" / f"config-{result.restarts}.json"
     cfg_path.write_text(json.dumps(cfg))
-    argv = sandbox.command(tier, ["-m", "autograder.worker", str(cfg_path)],
-                           rw=[ws / "home"], ro=[ws / "tests", ws / "answers"], uid=uid, gpu=job.device != "cpu")
+    cfg_path.chmod(0o644)
     limits = sandbox.Limits(memory_mb=job.lab.memory_limit_mb, cpu_seconds=int(job.lab.time_limit) + 30)
-    env = sandbox.environment(ws / "home", ws / "home" / "tmp", job.device)
+    argv = sandbox.command(tier, ["-m", "autograder.worker", str(cfg_path)], scratch=[ws / "home"],
+                           ro=[ws / "tests", ws / "answers"], uid=uid, limits=limits, gpu=job.device != "cpu")
+    env = sandbox.environment(ws / "home", tier, job.device)
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             pass_fds=[write_fd], preexec_fn=sandbox.preexec(limits, tier, uid), env=env,
                             cwd=ws / "home")
     os.close(write_fd)
     try:
-        return _read(job, proc, read_fd, result, broken, started)
+        return _read(job, proc, read_fd, result, broken, started, ws / "home", limits.scratch_mb)
     finally:
         sandbox.kill_job(proc, uid)
         os.close(read_fd)
         proc.stdout.close()
 
 
-def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str], started: float) -> str | None:
+def scratch_bytes(folder: Path, cap: int) -> int:
+    """Bytes under folder, stopping early once past cap (a disk filler may have made many files)."""
+    total = 0
+    stack = [folder]
+    while stack and total <= cap:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif e.is_file(follow_symlinks=False):
+                        total += e.stat(follow_symlinks=False).st_blocks * 512
+        except OSError:
+            continue
+    return total
+
+
+def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str], started: float,
+          home: Path, scratch_mb: int) -> str | None:
     sel = selectors.DefaultSelector()
     os.set_blocking(read_fd, False)
     os.set_blocking(proc.stdout.fileno(), False)
@@ -178,11 +213,17 @@ def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str
     current: tuple[str, str, float] | None = None  # ("test"|"import", id, since)
     finished = False
     exited_at = None
+    watch_disk = result.tier != "namespace"  # the namespace tier caps scratch with a sized tmpfs instead
+    next_disk_check = 0.0
     while True:
         now = time.monotonic()
+        if watch_disk and now >= next_disk_check:
+            next_disk_check = now + 1.0
+            if scratch_bytes(home, scratch_mb << 20) > scratch_mb << 20:
+                return _died(result, broken, current, f"wrote more than {scratch_mb} MB of files")
         if current:
             kind, ident, since = current
-            limit = (time_limit_of(job.lab, ident) + GRACE) if kind == "test" else IMPORT_LIMIT
+            limit = (time_limit_of(job.lab, ident) + GRACE) if kind == "test" else import_limit(job.lab)
             if now - since > limit:
                 return _died(result, broken, current, f"timed out after {limit - (GRACE if kind == 'test' else 0):.0f} s")
         if now - started > job.lab.time_limit:
@@ -224,9 +265,14 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
     if kind == "collected" and result.collected is None:
         result.collected = [str(i) for i in ev["ids"]]
     elif kind == "start":
+        if current is not None:
+            result.tampering.append(f"a test started while {current[0]} {current[1]} was still running")
         return ("test", str(ev["id"]), now), False
     elif kind == "report":
         tid = str(ev["id"])
+        if current is None or current[1] != tid or tid in result.tests:
+            result.tampering.append(f"a result for {tid} arrived out of order or twice")
+            return current, False
         result.tests[tid] = TestOutcome(tid, str(ev.get("outcome")), str(ev.get("message", ""))[:2000],
                                         float(ev.get("duration", 0.0)), list(ev.get("values", [])))
         return None, False

@@ -10,6 +10,8 @@ process group (and, as root, every process of the job's uid) is killed when the 
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import os
 import resource
@@ -33,6 +35,7 @@ class Limits:
     processes: int = 256
     open_files: int = 512
     file_mb: int = 256
+    scratch_mb: int = 512  # HOME and /tmp of a job (namespace tier: RAM-backed tmpfs of this size)
 
 
 def tier_rank(tier: str) -> int:
@@ -51,7 +54,7 @@ def namespace_available() -> bool:
     bwrap = shutil.which("bwrap")
     if not bwrap or sys.platform != "linux":
         return False
-    probe = _bwrap_argv(bwrap, [], uid=slot_uid(0)) + ["true"]
+    probe = _bwrap_argv(bwrap, [], uid=SLOT_UID_BASE + SLOT_COUNT if running_as_root() else None) + ["true"]
     try:
         return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -68,16 +71,43 @@ def running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def slot_uid(slot: int) -> int | None:
-    return SLOT_UID_BASE + slot if running_as_root() else None
+SLOT_COUNT = 256
+LOCK_DIR = Path("/run/labkit-slots") if Path("/run").is_dir() else Path("/tmp/labkit-slots")
+
+
+@contextlib.contextmanager
+def lease_uid(hint: int = 0):
+    """A job uid no other job on this machine holds (any process, any user of labkit), or None if not root.
+
+    RLIMIT_NPROC counts per uid and the cleanup kills every process of the uid, so two concurrent
+    graders must never share one: each uid is held through an exclusive lock file while a job runs.
+    """
+    if not running_as_root():
+        yield None
+        return
+    LOCK_DIR.mkdir(mode=0o755, exist_ok=True)
+    for i in range(SLOT_COUNT):
+        uid = SLOT_UID_BASE + (hint + i) % SLOT_COUNT
+        fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield uid
+        finally:
+            os.close(fd)  # closing releases the lock
+        return
+    raise RuntimeError(f"all {SLOT_COUNT} job uids are in use")
 
 
 def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
 
-def _bwrap_argv(bwrap: str, rw: list[Path], ws_readonly: list[Path] | None = None,
-                uid: int | None = None, gpu: bool = False) -> list[str]:
+def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None = None,
+                uid: int | None = None, gpu: bool = False, scratch_mb: int = 512) -> list[str]:
     ro = [Path(sys.base_prefix), Path(sys.prefix), paths.PACKAGE, paths.DATASETS]
     argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox",
@@ -89,16 +119,19 @@ def _bwrap_argv(bwrap: str, rw: list[Path], ws_readonly: list[Path] | None = Non
         elif target.is_dir():
             argv += ["--ro-bind", str(target), str(target)]
     # /tmp first: the workspace may live under it, and its binds must land on top of the fresh tmpfs
-    argv += ["--proc", "/proc", *(["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]), "--tmpfs", "/tmp"]
+    size = str(scratch_mb * 1024 * 1024)
+    argv += ["--proc", "/proc", *(["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]),
+             "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
     made: set[Path] = {Path("/usr"), Path("/etc"), Path("/sys"), Path("/tmp")}
     binds = [("--ro-bind", p) for p in ro if p.exists()] + [("--ro-bind", p) for p in (ws_readonly or [])] \
-        + [("--bind", p) for p in rw]
+        + [("--tmpfs", p) for p in scratch]
     for flag, p in binds:
         for a in _ancestors(p):
             if a not in made:
                 argv += ["--perms", "0755", "--dir", str(a)]
                 made.add(a)
-        argv += [flag, str(p), str(p)]
+        # scratch space is a size-capped tmpfs: a disk filler fills its own RAM quota, not the grader's disk
+        argv += ["--perms", "1777", "--size", size, "--tmpfs", str(p)] if flag == "--tmpfs" else [flag, str(p), str(p)]
         made.add(p)
     if running_as_root() and uid is not None:
         # bwrap runs privileged (so it can read the root-owned Python install); the job itself does not
@@ -109,11 +142,11 @@ def _bwrap_argv(bwrap: str, rw: list[Path], ws_readonly: list[Path] | None = Non
     return argv
 
 
-def command(tier: str, python_args: list[str], rw: list[Path], ro: list[Path], uid: int | None,
-            gpu: bool = False) -> list[str]:
+def command(tier: str, python_args: list[str], scratch: list[Path], ro: list[Path], uid: int | None,
+            limits: Limits, gpu: bool = False) -> list[str]:
     python = [sys.executable, "-s", "-P", *python_args]
     if tier == "namespace":
-        return _bwrap_argv(shutil.which("bwrap"), rw, ro, uid=uid, gpu=gpu) + python
+        return _bwrap_argv(shutil.which("bwrap"), scratch, ro, uid=uid, gpu=gpu, scratch_mb=limits.scratch_mb) + python
     return python
 
 
@@ -136,10 +169,11 @@ def preexec(limits: Limits, tier: str, uid: int | None):
     return apply
 
 
-def environment(ws_home: Path, ws_tmp: Path, device: str) -> dict[str, str]:
+def environment(ws_home: Path, tier: str, device: str) -> dict[str, str]:
     """A minimal environment: nothing of the grader's (tokens, paths, CI variables) reaches the job."""
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(ws_home), "TMPDIR": str(ws_tmp),
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(ws_home),
+        "TMPDIR": "/tmp" if tier == "namespace" else str(ws_home / "tmp"),
         "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "KERAS_BACKEND": "torch", "KERAS_HOME": str(ws_home / ".keras"),
         "MPLCONFIGDIR": str(ws_home / ".matplotlib"), "MPLBACKEND": "Agg",

@@ -55,3 +55,17 @@ def score(lab: Lab, reference: RunResult, run: RunResult | None, static: dict[st
 
 def as_dict(scores: list[QuestionScore]) -> list[dict]:
     return [asdict(s) for s in scores]
+
+
+def forgeable_points(lab: Lab, reference: RunResult) -> float:
+    """Points that rest only on in-worker assertions (tests that record no value for the grader).
+
+    A submission that patches the worker's own reporting could forge exactly these, so labs keep them small.
+    """
+    total = 0.0
+    for q in lab.questions:
+        tests = [t for tid, t in reference.tests.items() if t.outcome == "passed" and q.decides(tid)]
+        weight = sum(q.weight(t.id) for t in tests)
+        blind = sum(q.weight(t.id) for t in tests if not t.values)
+        total += q.points * blind / weight if weight else 0.0
+    return round(total, 4)

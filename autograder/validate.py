@@ -19,7 +19,7 @@ class Verdict:
 
 def _grade_sources(lab: Lab, ref, sources: dict[str, str], name: str, device: str, tier: str) -> dict:
     sub = submission.Submission(student=name, origin=lab.solution, sources=dict(sources))
-    return grade.grade_one(lab, sub, ref, device, tier, slot=1)
+    return grade.grade_one(lab, sub, ref, device, tier)
 
 
 def validate(lab: Lab, device: str = "cpu", tier: str | None = None) -> list[Verdict]:

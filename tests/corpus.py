@@ -1,0 +1,77 @@
+"""The hostile-submission corpus, built for any lab: each trick in tests/hostile/ plus cheat answers.
+
+A trick file holds its attack at module level and `_cheat(*args, **kwargs)`; the line
+`# labkit-corpus: answers` becomes one definition per public function and class of the lab's solution,
+each delegating to `_cheat`. `# labkit-corpus: extra NAME` starts an extra file of the submission
+(its lines without the leading '# '). Placeholders (__KIT_ROOT__, __OUT_DIR__, ...) are filled in.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from autograder.manifest import Lab
+from autograder.release import solution_sources
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+# What each trick may still earn, as a fraction of the lab's points; everything else must earn 0.
+#   hardcode_public_answers: the public inputs are public; hidden inputs must catch it.
+#   patch_*: in-process forgery of purely behavioural tests (no recorded value) is possible by design;
+#            it is bounded by the weight of those tests (scoring.forgeable_points), checked separately.
+MAY_EARN = {"hardcode_public_answers": 0.15}
+FORGES_BEHAVIOURAL = {"patch_grader_plugin", "patch_pytest_internals"}
+NEEDS_NAMESPACE = {"read_solutions", "importlib_reference", "network_connect"}
+
+_CHEAT_CLASS = '''
+class _CheatClass:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *a, **k: _cheat(*a, **k)
+'''
+
+
+def tricks() -> list[str]:
+    return sorted(p.stem for p in HOSTILE.glob("*.py"))
+
+
+def _definitions(lab: Lab) -> str:
+    lines = [_CHEAT_CLASS]
+    for source in solution_sources(lab).values():
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                lines.append(f"def {node.name}(*args, **kwargs):\n    return _cheat(*args, **kwargs)\n")
+            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                lines.append(f"class {node.name}(_CheatClass):\n    pass\n")
+    return "\n".join(lines)
+
+
+def build(lab: Lab, trick: str, folder: Path, placeholders: dict[str, str]) -> Path:
+    """Write the trick as a submission folder for `lab`; returns the folder."""
+    text = (HOSTILE / f"{trick}.py").read_text()
+    main = lab.answer_files[0]
+    values = {"__LAB_ID__": lab.id, "__ANSWER_STEM__": Path(main).stem, **placeholders}
+    for key, value in values.items():
+        text = text.replace(key, value)
+    module, extras, current = [], {}, None
+    for line in text.splitlines():
+        if line.startswith("# labkit-corpus: extra "):
+            current = line.split("extra ", 1)[1].strip()
+            extras[current] = []
+        elif current is not None:
+            extras[current].append(line[2:] if line.startswith("# ") else line.lstrip("#"))
+        elif line.strip() == "# labkit-corpus: answers":
+            module.append(_definitions(lab))
+        else:
+            module.append(line)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / main).write_text("\n".join(module) + "\n")
+    for other in lab.answer_files[1:]:
+        (folder / other).write_text(f"from {Path(main).stem} import *  # noqa\n")
+    for name, lines in extras.items():
+        (folder / name).write_text("\n".join(lines) + "\n")
+    return folder

