@@ -278,7 +278,8 @@ def pytest_collection_modifyitems(session, config, items):
     for item in items if lab is not None else ():
         question = lab.question_of(item.nodeid)
         if question is not None:
-            item.add_marker(pytest.mark.timeout(question.time_limit))
+            limit = (STATE.get("time_limits") or {}).get(question.id, question.time_limit)
+            item.add_marker(pytest.mark.timeout(limit))
 
 
 def pytest_collection_finish(session):

@@ -26,6 +26,7 @@ IMPORT_LIMIT = 60.0  # importing torch and keras takes ~6 s here; capped at a qu
 
 @dataclass
 class TestOutcome:
+    __test__ = False  # not a pytest test class, despite the name
     id: str
     outcome: str  # passed | failed | skipped
     message: str = ""
@@ -141,6 +142,7 @@ def _run(job: Job, uid: int | None) -> RunResult:
                     continue
                 result.notes.append(f"worker {died} before collecting any test")
                 break
+            _settle_timed_out_questions(job.lab, result)
             remaining = [i for i in result.collected if i not in result.tests]
             if not remaining or result.restarts >= max_restarts or out_of_time:
                 why = "the submission's time limit ran out" if out_of_time else f"the worker {died}"
@@ -164,7 +166,7 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
     cfg = {
         "mode": job.mode, "answers_dir": str(ws / "answers"), "tests_dir": str(ws / "tests"), "channel_fd": write_fd,
         "answer_stems": [Path(f).stem for f in job.lab.answer_files], "broken": broken, "device": job.device,
-        "node_ids": pending,
+        "node_ids": pending, "time_limits": {q.id: q.time_limit for q in job.lab.questions},
     }
     cfg_path = ws / "tests" / f"config-{result.restarts}.json"
     cfg_path.write_text(json.dumps(cfg))
@@ -286,6 +288,15 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
     elif kind in ("finished", "exit"):
         return current, kind == "exit"
     return current, False
+
+
+def _settle_timed_out_questions(lab: Lab, result: RunResult) -> None:
+    """After a test times out, its question's other tests are failed unrun: an infinite loop costs one limit."""
+    timed_out = {q.id for t in result.tests.values() if "timed out" in t.message and (q := lab.question_of(t.id))}
+    for tid in result.collected or []:
+        q = lab.question_of(tid)
+        if tid not in result.tests and q and q.id in timed_out:
+            result.tests[tid] = TestOutcome(tid, "failed", "not run: an earlier test of this question timed out")
 
 
 def _died(result: RunResult, broken: dict[str, str], current, why: str) -> str:

@@ -76,9 +76,13 @@ def _student_id(p: Path) -> str:
 
 
 def _holds_answers(lab: Lab, folder: Path) -> bool:
-    stems = {Path(f).stem for f in lab.answer_files}
-    return any(c.is_file() and c.suffix in (".py", ".ipynb") and (c.stem in stems or len(stems) == 1)
-               for c in folder.iterdir())
+    """One student's folder (not a class): it holds an answer file by name, or a single loose answer."""
+    names = {Path(f).stem for f in lab.answer_files}
+    entries = [c for c in folder.iterdir() if not c.name.startswith(".") and c.name != "__pycache__"]
+    if any(c.is_file() and c.suffix in (".py", ".ipynb") and c.stem in names for c in entries):
+        return True
+    loose = [c for c in entries if c.is_file() and c.suffix in (".py", ".ipynb", ".zip")]
+    return not any(c.is_dir() for c in entries) and len(loose) == 1 and loose[0].suffix != ".zip"
 
 
 def load(lab: Lab, student: str, path: Path, stubs: dict[str, str] | None = None) -> Submission:
@@ -93,9 +97,10 @@ def load(lab: Lab, student: str, path: Path, stubs: dict[str, str] | None = None
         _pick(lab, sub, answer, files, stubs or {})
     for answer, src in list(sub.sources.items()):
         try:
-            ast.parse(src, filename=answer)
-        except SyntaxError as exc:
-            sub.problems[answer] = f"{answer} has a syntax error at line {exc.lineno}: {exc.msg}"
+            compile(src, answer, "exec", dont_inherit=True)  # compiles, never runs; catches misplaced __future__ too
+        except (SyntaxError, ValueError) as exc:
+            sub.problems[answer] = f"{answer} has a syntax error at line {getattr(exc, 'lineno', '?')}: " \
+                                   f"{getattr(exc, 'msg', exc)}"
             del sub.sources[answer]
     return sub
 

@@ -20,6 +20,7 @@ def main(config_path: str) -> int:
     from . import manifest
 
     plugin.STATE["lab"] = manifest.load(cfg["tests_dir"])
+    plugin.STATE["time_limits"] = cfg.get("time_limits", {})
     os.set_inheritable(cfg["channel_fd"], False)
     for module in cfg.get("preload", []):
         __import__(module)

@@ -1,0 +1,94 @@
+"""Broken submissions cost their author points with a readable reason; the rest of the batch is unaffected."""
+from __future__ import annotations
+
+import pytest
+
+from autograder import grade, release
+
+pytestmark = pytest.mark.slow
+ANSWER = "linear_models.py"
+
+
+def write(folder, text):
+    folder.mkdir(parents=True)
+    (folder / ANSWER).write_text(text)
+
+
+@pytest.fixture(scope="module")
+def bad_batch(tmp_path_factory, lab02_fast):
+    lab = lab02_fast
+    sol = release.solution_sources(lab)[ANSWER]
+    root = tmp_path_factory.mktemp("bad")
+    klass = root / "class"
+    write(klass / "good", sol)
+    write(klass / "syntax-error", sol.replace("def rel_error(", "def rel_error(("))
+    write(klass / "missing-symbol", sol.replace("def rel_error(", "def relative_error("))
+    (klass / "corrupt-notebook").mkdir()
+    (klass / "corrupt-notebook" / "linear_models.ipynb").write_text('{"cells": [')
+    (klass / "empty").mkdir()
+    write(klass / "wrong-return-type", sol.replace("return float(loss), dW\n    ### END SOLUTION\n\n\ndef numerical",
+                                                   "return [float(loss)], dW.tolist()\n    ### END SOLUTION\n\n\ndef numerical"))
+    write(klass / "infinite-loop", sol.replace('    """\n    ### BEGIN SOLUTION\n    a, b = np.asarray',
+                                               '    """\n    while True:\n        pass\n    a, b = np.asarray'))
+    write(klass / "sys-exit-at-import", sol + "\nimport sys\nsys.exit(0)\n")
+    write(klass / "misplaced-future", "import os\n" + sol)
+    # a crash (os._exit) inside one question must not zero the questions decided before it
+    write(klass / "crash-in-q4", sol.replace("        X, y = validate_data(self, X, y, dtype=np.float64)",
+                                             "        import os; os._exit(3)"))
+    batch = grade.grade(lab, [klass], grade.BatchOptions(out=root / "out", device="cpu", jobs=2))
+    return {r["student"]: r for r in batch.records}
+
+
+def reasons(record):
+    return {q["id"]: q["reason"] for q in record["questions"] if q["score"] < q["max"]}
+
+
+def test_the_good_submission_is_untouched(bad_batch, lab02_fast):
+    assert bad_batch["good"]["total"] == lab02_fast.points
+
+
+def test_syntax_error(bad_batch):
+    r = bad_batch["syntax-error"]
+    assert r["total"] == 0 and all("syntax error at line" in v for v in reasons(r).values())
+
+
+def test_missing_symbol_costs_only_its_question(bad_batch):
+    r = bad_batch["missing-symbol"]
+    assert reasons(r) == {"q3": "linear_models.py does not define rel_error"}
+
+
+def test_corrupt_notebook_and_empty_folder(bad_batch):
+    assert all("not valid JSON" in v for v in reasons(bad_batch["corrupt-notebook"]).values())
+    assert all("no linear_models.py" in v for v in reasons(bad_batch["empty"]).values())
+    assert bad_batch["empty"]["total"] == 0
+
+
+def test_wrong_return_type(bad_batch):
+    r = bad_batch["wrong-return-type"]  # the vectorized loss returns lists
+    assert "returned list" in reasons(r)["q2"]
+    assert r["questions"][0]["score"] == 2  # the naive version is untouched
+
+
+def test_syntax_errors_that_only_compile_finds(bad_batch):
+    r = bad_batch["misplaced-future"]
+    assert r["total"] == 0 and "from __future__ imports must occur" in reasons(r)["q1"]
+
+
+def test_infinite_loop_times_out_with_a_reason_and_only_its_question_suffers(bad_batch):
+    r = bad_batch["infinite-loop"]
+    assert "q3" in reasons(r)
+    assert "timeout" in reasons(r)["q3"].lower()
+    # only the tests that call rel_error time out; numerical_gradient's tests in q3 still pass
+    scores = [q["score"] for q in r["questions"]]
+    assert scores[:2] == [2, 2] and scores[3] == 4 and 0 < scores[2] < 2
+
+
+def test_sys_exit_at_import(bad_batch):
+    r = bad_batch["sys-exit-at-import"]
+    assert r["total"] == 0 and all("SystemExit" in v for v in reasons(r).values())
+
+
+def test_a_crash_keeps_the_questions_already_decided(bad_batch):
+    r = bad_batch["crash-in-q4"]
+    assert [q["score"] for q in r["questions"]][:3] == [2, 2, 2]
+    assert "exited with code 3" in reasons(r)["q4"]
