@@ -111,7 +111,12 @@ def grade(lab, submissions, out, jobs, device, ci, pass_mark, resume, repeat, mi
     if not batch.records:
         console.print("[red]error:[/red] no submissions found")
         sys.exit(EXIT_USAGE)
-    report.write_all(out, spec, batch.records)
+    try:
+        report.write_all(out, spec, batch.records)
+    except OSError as exc:  # e.g. a full disk: the previous files stay whole (atomic writes); say so loudly
+        console.print(f"[red]error:[/red] could not write the reports to {out}: {exc}. Results of each submission "
+                      f"are kept in {out}/.labkit/results; fix the problem and rerun with --resume.")
+        sys.exit(EXIT_SETUP)
     mark = spec.pass_mark if pass_mark is None else pass_mark
     below = [r for r in batch.records if r["total"] < mark * r["max"]]
     if ci:

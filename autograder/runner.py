@@ -111,14 +111,16 @@ def describe_exit(rc: int) -> str:
 
 
 def run(job: Job) -> RunResult:
-    with sandbox.lease_uid(job.slot) as uid:
-        return _run(job, uid)
-
-
-def _run(job: Job, uid: int | None) -> RunResult:
     tier = job.tier or sandbox.best_tier()
+    with sandbox.lease_uid(job.slot, wanted=sandbox.job_uid_wanted(tier)) as uid:
+        return _run(job, tier, uid)
+
+
+def _run(job: Job, tier: str, uid: int | None) -> RunResult:
     ws = make_workspace(job, uid)
     result = RunResult(tier=tier, uid=uid)
+    if uid is None and sandbox.running_as_root():
+        result.notes.append("ran as root: this Python installation is not readable by an unprivileged uid")
     started = time.monotonic()
     broken = dict(job.broken)
     pending = job.node_ids

@@ -75,14 +75,35 @@ SLOT_COUNT = 256
 LOCK_DIR = Path("/run/labkit-slots") if Path("/run").is_dir() else Path("/tmp/labkit-slots")
 
 
+@functools.lru_cache(maxsize=1)
+def uid_can_run_python() -> bool:
+    """Whether an unprivileged uid can reach this Python outside a namespace (pyenv under /root cannot)."""
+    if not running_as_root():
+        return False
+    targets = [os.path.realpath(sys.executable), sys.prefix, str(paths.PACKAGE)]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(SLOT_UID_BASE + SLOT_COUNT)
+            os.setuid(SLOT_UID_BASE + SLOT_COUNT)
+            os._exit(0 if all(os.access(t, os.R_OK | os.X_OK) for t in targets) else 1)
+        finally:
+            os._exit(1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
+def job_uid_wanted(tier: str) -> bool:
+    return running_as_root() and (tier == "namespace" or uid_can_run_python())
+
+
 @contextlib.contextmanager
-def lease_uid(hint: int = 0):
+def lease_uid(hint: int = 0, wanted: bool = True):
     """A job uid no other job on this machine holds (any process, any user of labkit), or None if not root.
 
     RLIMIT_NPROC counts per uid and the cleanup kills every process of the uid, so two concurrent
     graders must never share one: each uid is held through an exclusive lock file while a job runs.
     """
-    if not running_as_root():
+    if not (wanted and running_as_root()):
         yield None
         return
     LOCK_DIR.mkdir(mode=0o755, exist_ok=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,9 @@ from . import notebook
 from .manifest import Lab
 
 MAX_ANSWER_BYTES = 2_000_000  # an answer module larger than this is not code a student wrote
+# CPython 3.11's parser keeps its recursion depth in shared state: concurrent ast.parse calls from grading
+# threads raised "SystemError: AST constructor recursion depth mismatch" here (seen in this kit's own tests).
+_PARSE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -45,7 +49,9 @@ class Submission:
 
 def _top_level_names(source: str) -> set[str]:
     names = set()
-    for node in ast.parse(source).body:
+    with _PARSE_LOCK:
+        tree = ast.parse(source)
+    for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -97,7 +103,8 @@ def load(lab: Lab, student: str, path: Path, stubs: dict[str, str] | None = None
         _pick(lab, sub, answer, files, stubs or {})
     for answer, src in list(sub.sources.items()):
         try:
-            compile(src, answer, "exec", dont_inherit=True)  # compiles, never runs; catches misplaced __future__ too
+            with _PARSE_LOCK:
+                compile(src, answer, "exec", dont_inherit=True)  # never runs it; catches misplaced __future__ too
         except (SyntaxError, ValueError) as exc:
             sub.problems[answer] = f"{answer} has a syntax error at line {getattr(exc, 'lineno', '?')}: " \
                                    f"{getattr(exc, 'msg', exc)}"

@@ -5,6 +5,8 @@ Random expression graphs come from hypothesis; when one fails, hypothesis shrink
 failing program and prints it: read it from the bottom up. Hidden tests at grading use other graphs,
 other points, another data seed and other planted bugs.
 """
+import contextlib
+import gc
 import math
 
 import numpy as np
@@ -38,7 +40,7 @@ OPS = {
 programs = st.tuples(
     st.lists(st.integers(-20, 20).map(lambda k: k / 10), min_size=1, max_size=3),  # leaves, 0.0 included
     st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 99), st.integers(0, 99), st.sampled_from(CONSTS)),
-             min_size=1, max_size=8),
+             min_size=3, max_size=10),
 )
 DAG_SETTINGS = settings(max_examples=30, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
@@ -295,6 +297,21 @@ def test_nn_zero_grad_and_sgd_step(answers, verdict):
     verdict.close("after zero_grad", [float(p.grad) for p in model.parameters()], expected=np.zeros(len(values)))
 
 
+@contextlib.contextmanager
+def collect_every_step():
+    """Every node and its _backward closure form a reference cycle, so each step leaves ~10k objects for the
+    cyclic garbage collector, which also rescans everything torch and numpy keep alive (measured: 13 s for
+    100 steps instead of 2 s). Freeze what is alive now, and collect the dead graphs ourselves."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield gc.collect
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def train_moons(answers, seed, steps=100, n_train=20, hidden=16, lr=2.0):
     """Full-batch gradient descent on the mean logistic loss log(1 + exp(-t * score)), t in {-1, +1}."""
     X, y = make_moons(n_samples=n_train, noise=0.1, random_state=seed)
@@ -303,12 +320,16 @@ def train_moons(answers, seed, steps=100, n_train=20, hidden=16, lr=2.0):
     data = [([float(a), float(b)], 2.0 * label - 1.0) for (a, b), label in zip(X, y)]
     params = model.parameters()
     losses = []
-    for _ in range(steps):
-        loss = sum(((-(t * model(x))).exp() + 1.0).log() for x, t in data) * (1.0 / n_train)
-        model.zero_grad()
-        loss.backward()
-        answers.sgd_step(params, lr)
-        losses.append(float(loss.data))
+    with collect_every_step() as collect:
+        for step in range(steps):
+            loss = sum(((-(t * model(x))).exp() + 1.0).log() for x, t in data) * (1.0 / n_train)
+            model.zero_grad()
+            loss.backward()
+            answers.sgd_step(params, lr)
+            losses.append(float(loss.data))
+            if step % 10 == 9:
+                del loss
+                collect()
     return model, losses
 
 

@@ -1,0 +1,105 @@
+"""The `labkit` verbs end to end, as a user runs them (subprocesses, exit codes, files)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from autograder import release
+
+ROOT = Path(__file__).resolve().parent.parent
+LABKIT = [sys.executable, "-m", "autograder.cli"]
+
+
+def labkit(*args, cwd=ROOT, check=False):
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    proc = subprocess.run([*LABKIT, *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+    if check and proc.returncode:
+        raise AssertionError(proc.stdout + proc.stderr)
+    return proc
+
+
+@pytest.mark.parametrize("verb", ["list", "check", "grade", "release", "validate", "demo"])
+def test_every_verb_has_help(verb):
+    proc = labkit(verb, "--help")
+    assert proc.returncode == 0 and "Usage:" in proc.stdout
+
+
+def test_list_json():
+    rows = json.loads(labkit("list", "--json", check=True).stdout)
+    lab = next(r for r in rows if r["id"] == "02-linear-models-gradcheck")
+    assert lab["points"] == 10 and lab["duties"] == [2, 1]
+
+
+def test_check_stubs_fails_and_solution_passes_with_the_honest_message():
+    stubs = labkit("check", "02")
+    assert stubs.returncode == 1 and "not implemented yet" in stubs.stdout
+    sol = labkit("check", "02", "q1", "--path", ROOT / "solutions" / "02-linear-models-gradcheck")
+    assert sol.returncode == 0
+    assert "public checks passed; hidden tests run at grading" in sol.stdout
+    assert "all tests passed" not in sol.stdout.lower()
+
+
+def test_usage_errors_exit_2():
+    assert labkit("check", "99").returncode == 2
+    assert labkit("check", "02", "q9").returncode == 2
+    assert labkit("grade", "02").returncode == 2
+
+
+@pytest.mark.slow
+def test_grade_ci_writes_every_output_and_exits_by_pass_mark(tmp_path, lab02):
+    subs = tmp_path / "subs"
+    for name, sources in {"good": release.solution_sources(lab02), "bad": release.stub_sources(lab02)}.items():
+        (subs / name).mkdir(parents=True)
+        for f, code in sources.items():
+            (subs / name / f).write_text(code)
+    out = tmp_path / "out"
+    proc = labkit("grade", "02", subs, "--out", out, "--ci", "--jobs", "2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    summary = [line for line in proc.stdout.splitlines() if line.startswith("labkit 02-")]
+    assert len(summary) == 1 and "1 passed, 1 failed" in summary[0]
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    assert rows["good"]["total"] == "10.0" and rows["bad"]["total"] == "0.0"
+    book = json.loads((out / "gradebook.json").read_text())
+    assert {s["student"] for s in book["students"]} == {"good", "bad"}
+    gs = json.loads((out / "gradescope" / "good" / "results.json").read_text())
+    assert gs["score"] == 10 and all({"name", "score", "max_score", "status", "output"} <= set(t) for t in gs["tests"])
+    junit = ET.parse(out / "junit.xml").getroot()
+    assert junit.tag == "testsuites" and len(junit.findall("testsuite")) == 2
+    feedback = (out / "feedback" / "bad.md").read_text()
+    assert "not implemented yet" in feedback and "hidden checks" in feedback
+    hidden_source = (lab02.solution / "hidden_tests" / "test_hidden_linear_models.py").read_text()
+    assert "def test_" not in feedback and "random_state=913" not in feedback and "913" not in feedback
+    assert hidden_source.splitlines()[0] not in feedback
+    # the same inputs again with --resume: nothing is regraded, the gradebook is identical
+    before = (out / "gradebook.json").read_text()
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / ".labkit" / "results").iterdir()}
+    again = labkit("grade", "02", subs, "--out", out, "--ci", "--resume")
+    assert again.returncode == 1
+    assert {p.name: p.stat().st_mtime_ns for p in (out / ".labkit" / "results").iterdir()} == stamps
+    assert json.loads((out / "gradebook.json").read_text()) == json.loads(before)
+    good_only = labkit("grade", "02", subs / "good", "--out", tmp_path / "out2", "--ci")
+    assert good_only.returncode == 0
+
+
+def test_release_leaves_generated_files_unchanged():
+    proc = labkit("release", check=True)
+    assert "file(s) updated" in proc.stdout
+    assert all(" 0 file(s) updated" in line for line in proc.stdout.splitlines() if "file(s) updated" in line)
+
+
+@pytest.mark.slow
+def test_demo_prints_a_gradebook(tmp_path, lab02):
+    proc = labkit("demo", "02", "--out", tmp_path / "demo", check=True)
+    book = json.loads((tmp_path / "demo" / "gradebook.json").read_text())
+    totals = {s["student"]: s["total"] for s in book["students"]}
+    assert totals["solution"] == 10 and totals["stubs"] == 0 and totals["notebook"] == 10
+    assert totals["broken-syntax"] == 0 and 0 < totals["partial"] < 10
+    assert all(t < 10 for s, t in totals.items() if s.startswith("mutant-"))
+    assert "gradebook" in proc.stdout
