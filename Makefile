@@ -30,7 +30,7 @@ release: $(STAMP)
 	$(BIN)/labkit release
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/grade_throughput.py
+	$(BIN)/python benchmarks/isolation_overhead.py
 
 clean:
 	rm -rf $(VENV) demo-out

@@ -39,3 +39,16 @@ def test_hidden_assertion_messages_do_not_show_the_test_expression():
         info = pytest.ExceptionInfo.from_current()
     msg = plugin.failure_message(info, hidden=True)
     assert msg == "a hidden check failed"
+
+
+def test_hidden_verdict_messages_never_show_expected_values():
+    import pytest
+    with pytest.raises(AssertionError) as hidden:
+        plugin.Verdict(hidden=True).close("loss", 1.0, expected=2.718281828, rtol=1e-9)
+    assert "2.718" not in str(hidden.value) and "relative error" in str(hidden.value)
+    with pytest.raises(AssertionError) as public:
+        plugin.Verdict(hidden=False).close("loss", 1.0, expected=2.718281828, rtol=1e-9)
+    assert "2.718" in str(public.value)  # public tests may show their (public) expected values
+    with pytest.raises(AssertionError) as eq:
+        plugin.Verdict(hidden=True).equal("label", "cat", expected="dog")
+    assert "dog" not in str(eq.value)

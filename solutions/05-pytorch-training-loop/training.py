@@ -126,11 +126,13 @@ class MLP(nn.Module):
 class SmallCNN(nn.Module):
     """A small CNN for 8x8 single-channel digits. With channels = (c1, c2):
 
-        Conv2d(1, c1, 3, padding=1) -> ReLU -> MaxPool2d(2)      (N, c1, 4, 4)
-        Conv2d(c1, c2, 3, padding=1) -> ReLU -> MaxPool2d(2)     (N, c2, 2, 2)
-        Flatten -> Dropout(dropout) -> Linear(c2 * 2 * 2, n_classes)
+        Conv2d(1, c1, 3, padding=1) -> BatchNorm2d(c1) -> ReLU -> MaxPool2d(2)     (N, c1, 4, 4)
+        Conv2d(c1, c2, 3, padding=1) -> BatchNorm2d(c2) -> ReLU                    (N, c2, 4, 4)
+        Flatten -> Dropout(dropout) -> Linear(c2 * 4 * 4, n_classes)
 
-    Parameters: (9*c1 + c1) + (9*c1*c2 + c2) + (4*c2*n_classes + n_classes); 6,090 with the defaults.
+    Parameters: (9*c1 + c1) + 2*c1 + (9*c1*c2 + c2) + 2*c2 + (16*c2*n_classes + n_classes), 10,026 with
+    the defaults. BatchNorm's running mean and variance are buffers, not parameters: they are not
+    trained by the optimizer, but they are in `state_dict()` and change the output in eval mode.
     Create the layers in the order above (it decides which random numbers each initialisation gets).
     `forward(x)` takes (N, 1, 8, 8) and returns raw logits (N, n_classes).
     """
@@ -140,10 +142,10 @@ class SmallCNN(nn.Module):
         ### BEGIN SOLUTION
         c1, c2 = channels
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(1, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(),
         )
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(c2 * 2 * 2, n_classes))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(c2 * 4 * 4, n_classes))
         ### END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
