@@ -150,16 +150,16 @@ def _run_batch(spec, submissions, opts, quiet=False):
 
 def print_gradebook(spec, records, out, tier):
     table = Table(title=f"{spec.id}: gradebook ({len(records)} submissions, isolation: {tier})")
-    table.add_column("student")
+    table.add_column("student", no_wrap=True, max_width=28, overflow="ellipsis")
     for q in spec.questions:
-        table.add_column(f"{q.id} /{q.points:g}", justify="right")
-    table.add_column("total", justify="right")
-    table.add_column("first problem")
+        table.add_column(f"{q.id}/{q.points:g}", justify="right", no_wrap=True, min_width=5)
+    table.add_column("total", justify="right", no_wrap=True, min_width=9)
+    table.add_column("first problem", no_wrap=True, overflow="ellipsis", max_width=48)
     for r in records:
         qs = {q["id"]: q for q in r["questions"]}
         problem = next((f"{q['id']}: {q['reason']}" for q in r["questions"] if q["reason"]), "")
-        table.add_row(r["student"], *(f"{qs[q.id]['score']:g}" for q in spec.questions),
-                      f"{r['total']:g}/{r['max']:g}", problem[:70])
+        table.add_row(r["student"], *(f"{qs[q.id]['score']:.3g}" for q in spec.questions),
+                      f"{r['total']:.3g}/{r['max']:g}", problem)
     console.print(table)
     console.print(f"Wrote {out}/gradebook.csv, gradebook.json, junit.xml, feedback/, gradescope/")
 

@@ -1,6 +1,7 @@
 """Proof that a lab's tests discriminate: the solution scores full, the stubs zero, every mutant less."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import grade, mutants, reference, release, scoring, submission
@@ -42,10 +43,11 @@ def validate(lab: Lab, device: str = "cpu", tier: str | None = None) -> list[Ver
         return out + [Verdict("mutants", "load", 0.0, lab.points, False, str(exc))]
     if len(planted) < 4:
         out.append(Verdict("mutants", "at least 4", float(len(planted)), 4.0, False, "a lab needs 4 or more mutants"))
-    for m in planted:
-        r = _grade_sources(lab, ref, m.sources, f"mutant-{m.name}", device, tier)
-        out.append(Verdict(f"mutant:{m.name}", "below full", r["total"], lab.points, r["total"] < lab.points,
-                           m.description))
+    with ThreadPoolExecutor(max_workers=grade.default_jobs()) as pool:
+        graded = pool.map(lambda m: _grade_sources(lab, ref, m.sources, f"mutant-{m.name}", device, tier), planted)
+        for m, r in zip(planted, graded):
+            out.append(Verdict(f"mutant:{m.name}", "below full", r["total"], lab.points, r["total"] < lab.points,
+                               m.description))
     return out
 
 
