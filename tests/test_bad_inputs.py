@@ -35,6 +35,10 @@ def bad_batch(tmp_path_factory, lab02_fast):
     # a crash (os._exit) inside one question must not zero the questions decided before it
     write(klass / "crash-in-q4", sol.replace("        X, y = validate_data(self, X, y, dtype=np.float64)",
                                              "        import os; os._exit(3)"))
+    # correct, but loud: warnings and stderr must never fail a test (nbgrader fails such cells)
+    write(klass / "noisy-but-correct", sol.replace('    """\n    ### BEGIN SOLUTION\n    a, b = np.asarray',
+                                                   '    """\n    import sys, warnings\n    warnings.warn("careful", UserWarning)\n'
+                                                   '    print("debug output", file=sys.stderr)\n    a, b = np.asarray'))
     batch = grade.grade(lab, [klass], grade.BatchOptions(out=root / "out", device="cpu", jobs=2))
     return {r["student"]: r for r in batch.records}
 
@@ -45,6 +49,10 @@ def reasons(record):
 
 def test_the_good_submission_is_untouched(bad_batch, lab02_fast):
     assert bad_batch["good"]["total"] == lab02_fast.points
+
+
+def test_warnings_and_stderr_never_cost_points(bad_batch, lab02_fast):
+    assert bad_batch["noisy-but-correct"]["total"] == lab02_fast.points
 
 
 def test_syntax_error(bad_batch):
