@@ -57,18 +57,27 @@ def strip_magics(source: str) -> str | None:
 
 def answer_module(nb: dict) -> str:
     """The module code of a notebook: its answer cells, in order, without magics."""
-    parts = []
-    for i, cell in enumerate(nb["cells"]):
-        if is_answer_cell(cell):
-            code = strip_magics(cell_source(cell))
-            if code is not None:
-                parts.append(f"# --- notebook cell {i + 1} ---\n{code}\n")
-    if not parts:
+    cells = [(f"notebook cell {i + 1}", cell_source(c)) for i, c in enumerate(nb["cells"]) if is_answer_cell(c)]
+    if not cells:
         raise NotebookError(
             "the notebook has no answer cells (nbgrader solution cells or cells starting with "
             f"'{ANSWER_TAG}')"
         )
-    return "\n".join(parts)
+    return join_cells(cells)
+
+
+def join_cells(cells: list[tuple[str, str]]) -> str:
+    """Cells -> one module: magics dropped, `from __future__` lines hoisted (they must come first)."""
+    future, parts = [], []
+    for label, source in cells:
+        code = strip_magics(source)
+        if code is None:
+            continue
+        lines = code.splitlines()
+        future += [line for line in lines if line.startswith("from __future__ import")]
+        body = "\n".join(line for line in lines if not line.startswith("from __future__ import"))
+        parts.append(f"# --- {label} ---\n{body}\n")
+    return "".join(f"{line}\n" for line in dict.fromkeys(future)) + "\n".join(parts)
 
 
 def answer_file_hint(nb: dict) -> str | None:

@@ -11,7 +11,8 @@ from .atomic import write_text
 from .manifest import Lab
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-_STUB_BODY = "{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError\n"
+# nbgrader's own code stub, so that our stubs equal what `nbgrader generate_assignment` makes
+_STUB_BODY = "{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n"
 BUNDLE_SKIP = {"solutions", ".git", ".venv", "demo-out", "__pycache__", ".pytest_cache", ".hypothesis", "build"}
 
 

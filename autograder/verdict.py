@@ -51,6 +51,9 @@ def _close(name: str, have: np.ndarray, want: np.ndarray, rtol: float, atol: flo
     have, want = have.astype(kind), want.astype(kind)
     if not np.array_equal(np.isfinite(have), np.isfinite(want)):
         return f"{name}: has inf or nan where a finite value was expected"
+    inf = np.isinf(want)
+    if not np.array_equal(have[inf], want[inf]):
+        return f"{name}: an infinite value has the wrong sign"
     fin = np.isfinite(want)
     err = np.abs(have[fin] - want[fin])
     bound = atol + rtol * np.abs(want[fin])

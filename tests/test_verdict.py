@@ -65,3 +65,10 @@ def test_decide_requires_every_reference_value():
     assert decide(ref, TestOutcome("t", "failed", "boom")) == (False, "boom")
     assert decide(ref, None)[0] is False
     assert decide(ref, ref) == (True, "")
+
+
+def test_infinities_must_match_in_sign_and_0d_arrays_are_numbers():
+    ref = rec("close", "t", np.array([np.inf, 1.0]))
+    assert "wrong sign" in compare(ref, rec("close", "t", np.array([-np.inf, 1.0])))
+    assert compare(ref, rec("close", "t", np.array([np.inf, 1.0]))) is None
+    assert compare(rec("close", "p", 0.5), rec("close", "p", np.array(0.5))) is None

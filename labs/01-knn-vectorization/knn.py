@@ -20,7 +20,7 @@ def pairwise_sq_dists_loops(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         (N, M) float64 array.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def pairwise_sq_dists(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -39,7 +39,7 @@ def pairwise_sq_dists(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         (N, M) float64 array, every entry >= 0.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def knn_predict(D: np.ndarray, y_train: np.ndarray, k: int) -> np.ndarray:
@@ -59,7 +59,7 @@ def knn_predict(D: np.ndarray, y_train: np.ndarray, k: int) -> np.ndarray:
         (N_test,) predicted labels, with the dtype of y_train.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def kfold_indices(n: int, k: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -80,7 +80,7 @@ def kfold_indices(n: int, k: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
         list of k tuples (train_idx, val_idx) of integer arrays.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def select_k(X: np.ndarray, y: np.ndarray, ks, n_folds: int, rng) -> tuple[int, np.ndarray, np.ndarray]:
@@ -101,4 +101,4 @@ def select_k(X: np.ndarray, y: np.ndarray, ks, n_folds: int, rng) -> tuple[int, 
         (best_k as a Python int, mean_acc (len(ks),) float64, std_acc (len(ks),) float64), in the order of ks.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()

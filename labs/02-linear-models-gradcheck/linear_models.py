@@ -31,7 +31,7 @@ def softmax_loss_naive(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) 
         (loss as a Python float, dW with the shape of W).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def softmax_loss_vectorized(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> tuple[float, np.ndarray]:
@@ -45,7 +45,7 @@ def softmax_loss_vectorized(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: fl
         (loss as a Python float, dW (D, C)).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -61,7 +61,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         array with the shape of x.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
@@ -73,7 +73,7 @@ def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
     Returns a Python float.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
@@ -95,19 +95,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y) -> "SoftmaxRegression":
         """Learn the weights. X (N, D) numeric, y (N,) labels of any hashable type."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def decision_function(self, X) -> np.ndarray:
         """Class scores X @ coef_.T + intercept_, shape (N, C); for two classes, the (N,) margin of class 1."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def predict_proba(self, X) -> np.ndarray:
         """Softmax of the class scores, shape (N, C); rows sum to 1."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def predict(self, X) -> np.ndarray:
         """The most probable class label for each row, shape (N,), drawn from classes_."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()

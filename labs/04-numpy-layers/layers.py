@@ -26,7 +26,7 @@ def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndar
         out (N, M), and the cache for linear_backward.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,13 +40,13 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
         (dx shaped like x, dW (D, M), db (M,)).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ReLU, elementwise: out = max(x, 0). Returns (out, cache); any shape."""
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
@@ -55,7 +55,7 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     At x == 0 exactly ReLU has no derivative; use 0 there, as PyTorch does (test inputs contain exact zeros).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -73,7 +73,7 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
         (loss as a Python float, dlogits (N, C)).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 # ---------------------------------------------------------------------------------------------- batch norm
@@ -106,7 +106,7 @@ class BatchNorm1d:
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         """Normalize x (N, D); train mode also updates the running statistics. Returns out (N, D)."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Gradients through the last train-mode forward: returns dx (N, D), sets self.dgamma and self.dbeta.
@@ -117,7 +117,7 @@ class BatchNorm1d:
         (mu and var depend on every row, which gives the two mean terms; derive it once on paper.)
         """
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 # ---------------------------------------------------------------------------------------------- dropout
@@ -136,13 +136,13 @@ def dropout_forward(x: np.ndarray, p: float, train: bool, rng: np.random.Generat
         ones in eval mode.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def dropout_backward(dout: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """dx = dout * mask, with the mask the forward pass used (never a fresh one)."""
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 # ---------------------------------------------------------------------------------------------- convolution
@@ -161,7 +161,7 @@ def conv2d_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: in
         out (N, F, H', W').
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def im2col(x: np.ndarray, hh: int, ww: int, stride: int = 1, pad: int = 0) -> np.ndarray:
@@ -179,7 +179,7 @@ def im2col(x: np.ndarray, hh: int, ww: int, stride: int = 1, pad: int = 0) -> np
         cols (N * H' * W', C * hh * ww).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def conv2d_forward_im2col(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0) -> np.ndarray:
@@ -189,7 +189,7 @@ def conv2d_forward_im2col(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: i
     Returns out (N, F, H', W') (reshape the (N*H'*W', F) product and move F to axis 1).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 # ---------------------------------------------------------------------------------------------- max pooling
@@ -208,7 +208,7 @@ def maxpool2d_forward(x: np.ndarray, pool: int = 2, stride: int = 2) -> tuple[np
         out (N, C, H', W'), and the cache for maxpool2d_backward.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -221,7 +221,7 @@ def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
         dx (N, C, H, W).
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 # ---------------------------------------------------------------------------------------------- optimizers
@@ -246,7 +246,7 @@ class SGDMomentum:
     def step(self, grads: list[np.ndarray]) -> None:
         """One update of every parameter; grads[k] is the gradient of params[k]."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 class Adam:
@@ -276,7 +276,7 @@ class Adam:
     def step(self, grads: list[np.ndarray]) -> None:
         """One update of every parameter; grads[k] is the gradient of params[k]."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 # ---------------------------------------------------------------------------------------------- a model and its loop
@@ -290,22 +290,22 @@ class MLP:
 
     def __init__(self, sizes: tuple[int, ...] = (64, 100, 50, 10), seed: int = 0):
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def forward(self, X: np.ndarray) -> tuple[np.ndarray, list]:
         """Class scores (N, C) and the list of layer caches (the backward pass needs them)."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
         """Mean softmax cross-entropy on (X, y) and its gradients, one per parameter, in the order of params."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The highest-scoring class per row, (N,) integers."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 def fit(model: MLP, optimizer, X: np.ndarray, y: np.ndarray, epochs: int = 20, batch_size: int = 10,
@@ -316,4 +316,4 @@ def fit(model: MLP, optimizer, X: np.ndarray, y: np.ndarray, epochs: int = 20, b
     The optimizer must have been built on model.params. Returns the mean minibatch loss of each epoch.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()

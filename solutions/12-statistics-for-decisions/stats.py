@@ -8,7 +8,8 @@ Conventions used by every function here:
   when the variance is zero but the effect is not, the statistic is +-inf and p is 0.0.
 - Scalars come back as floats; functions documented as broadcasting return arrays for array inputs.
 
-These reference versions double as the kit's own statistics library: other labs' graders import them.
+The finished functions double as the kit's statistics library: later labs' graders import the reference
+versions, so keep them exact and free of side effects.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def mcnemar(y, pred_a, pred_b, exact: bool = True) -> tuple[float, float]:
         n01 = #(A wrong, B right),   n10 = #(A right, B wrong),   n = n01 + n10
     Under H0 each discordant example is a fair coin flip, so n10 ~ Binomial(n, 1/2).
 
-    exact=True  (use it when n is small, say n < 25):
+    exact=True  (the usual rule: always below 25 discordant pairs, where the chi-square p-value can be
+                 off by 10-60 %; the binomial is exact at any n, so it is the safe default):
         statistic = min(n01, n10)
         p = min(1, 2 * BinomCDF(min(n01, n10); n, 1/2))            (= scipy.stats.binomtest(n10, n).pvalue)
     exact=False (chi-square approximation with Edwards' continuity correction):
@@ -168,7 +170,9 @@ def bootstrap_ci(stat: Callable[[np.ndarray], float], data, n: int = 2000, alpha
 
     Args:
         stat: function of one resample (same shape as data) returning a number.
-        data: (N,) or (N, ...) array.  n: number of resamples.  alpha: 1 - confidence level.
+        data: (N,) or (N, ...) array.  alpha: 1 - confidence level.
+        n: number of resamples; the default 2000 puts the Monte-Carlo error of a 95 % endpoint at about
+           1.5 % of the interval's width (normal case), small next to the interval itself.
     Returns:
         (low, high) as floats.
     """

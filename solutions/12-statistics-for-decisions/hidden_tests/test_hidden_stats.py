@@ -19,6 +19,8 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize, proportions_ztest
 
@@ -41,6 +43,14 @@ def predictions(n01, n10, n_both_right=31, n_both_wrong=4):
     return y, np.where(np.array(right_a)[order], y, (y + 1) % 3), np.where(np.array(right_b)[order], y, (y + 2) % 3)
 
 
+def statsmodels_mcnemar(y, a, b, exact):
+    """The oracle: statsmodels on the 2x2 table (valid whenever there is a discordant pair)."""
+    ra, rb = a == y, b == y
+    table = np.array([[np.sum(ra & rb), np.sum(ra & ~rb)], [np.sum(~ra & rb), np.sum(~ra & ~rb)]])
+    res = sm_mcnemar(table, exact=exact, correction=True)
+    return float(res.statistic), float(res.pvalue)
+
+
 # --- q1: McNemar ----------------------------------------------------------------------------
 def test_mcnemar_two_models_on_breast_cancer(answers, verdict):
     X, y = load_breast_cancer(return_X_y=True)
@@ -49,8 +59,9 @@ def test_mcnemar_two_models_on_breast_cancer(answers, verdict):
     b = DecisionTreeClassifier(max_depth=2, random_state=3).fit(Xtr, ytr).predict(Xte)
     for exact in (True, False):
         statistic, p = answers.mcnemar(yte, a, b, exact=exact)
-        verdict.close(f"statistic exact={exact}", float(statistic), rtol=EXACT)
-        verdict.close(f"p exact={exact}", float(p), rtol=EXACT)
+        want = statsmodels_mcnemar(yte, a, b, exact)
+        verdict.close(f"statistic exact={exact}", float(statistic), rtol=EXACT, expected=want[0])
+        verdict.close(f"p exact={exact}", float(p), rtol=EXACT, expected=want[1])
 
 
 @pytest.mark.parametrize("n01,n10", [(1, 7), (0, 5), (6, 1), (3, 12), (2, 2)])
@@ -59,14 +70,19 @@ def test_mcnemar_small_counts(answers, verdict, n01, n10):
     y, a, b = predictions(n01, n10)
     for exact in (True, False):
         statistic, p = answers.mcnemar(y, a, b, exact=exact)
-        verdict.close(f"statistic exact={exact}", float(statistic), rtol=EXACT)
-        verdict.close(f"p exact={exact}", float(p), rtol=EXACT)
+        want = statsmodels_mcnemar(y, a, b, exact)
+        verdict.close(f"statistic exact={exact}", float(statistic), rtol=EXACT, expected=want[0])
+        verdict.close(f"p exact={exact}", float(p), rtol=EXACT, expected=want[1])
+    # scipy's binomtest is a second, independent route to the exact p-value
+    verdict.close("binomtest", float(answers.mcnemar(y, a, b)[1]), rtol=EXACT,
+                  expected=stats.binomtest(n10, n01 + n10, 0.5).pvalue)
 
 
 def test_mcnemar_no_disagreement(answers, verdict):
     y, a, b = predictions(0, 0)
     for exact in (True, False):
         statistic, p = answers.mcnemar(y, a, b, exact=exact)
+        # (0.0, 1.0) by definition, exactly; statsmodels' chi-square version says (inf, 0.0) here
         verdict.close(f"statistic exact={exact}", float(statistic), rtol=0, atol=0)
         verdict.close(f"p exact={exact}", float(p), rtol=0, atol=0)
 
@@ -130,6 +146,7 @@ def test_ttest5x2_numerator_is_the_first_difference(answers, verdict):
 def test_ttest5x2_zero_variance_with_an_effect(answers, verdict):
     d = np.full((5, 2), -0.02)  # B beats A by exactly 2 points on every fold
     t, p = answers.paired_ttest_5x2cv(d)
+    # +-inf and p = 0 exactly by definition (t.sf(inf) is 0.0); the sign says which model wins
     verdict.close("sign of t", float(np.sign(t)), rtol=0)
     verdict.close("t", float(t), rtol=0)  # -inf: the grader checks that it is not finite
     verdict.close("p", float(p), rtol=0, atol=0)
@@ -138,6 +155,7 @@ def test_ttest5x2_zero_variance_with_an_effect(answers, verdict):
 def test_ftest5x2_zero_variance(answers, verdict):
     f_tie, p_tie = answers.combined_ftest_5x2cv(np.zeros((5, 2)))
     f_eff, p_eff = answers.combined_ftest_5x2cv(np.tile([[0.01, 0.01]], (5, 1)))
+    # exact values by definition: (0.0, 1.0) for a tie, (inf, 0.0) for a constant nonzero difference
     verdict.close("F tie", float(f_tie), rtol=0, atol=0)
     verdict.close("p tie", float(p_tie), rtol=0, atol=0)
     verdict.close("F effect", float(f_eff), rtol=0)
@@ -167,7 +185,7 @@ def test_ttest5x2_type1_error_is_calibrated(answers, verdict):
     # conservative: its size at alpha = 0.05 is 0.02819 (measured with 10^7 draws, +-0.00005), not 0.05;
     # the mean-of-ten numerator drops it to 0.0005 and would fail here
     low, high = interval(0.02819)
-    verdict.close("rejections", rejections, rtol=0, atol=2)
+    verdict.close("rejections", rejections, rtol=0, atol=2)  # same data, same p-values: the count is exact
     assert low <= rejections <= high, f"{rejections} rejections in {N_SIM} null experiments, expected {low}..{high}"
 
 
@@ -176,7 +194,7 @@ def test_ftest5x2_type1_error_is_calibrated(answers, verdict):
     rejections = int(np.sum(np.asarray(p, dtype=float) < ALPHA))
     # the F test is more conservative still: size 0.01753 at alpha = 0.05 (10^7 draws, +-0.00004)
     low, high = interval(0.01753)
-    verdict.close("rejections", rejections, rtol=0, atol=2)
+    verdict.close("rejections", rejections, rtol=0, atol=2)  # same data, same p-values: the count is exact
     assert low <= rejections <= high, f"{rejections} rejections in {N_SIM} null experiments, expected {low}..{high}"
 
 
@@ -192,13 +210,14 @@ def test_run5x2_breast_cancer(answers, verdict):
 def test_run5x2_regressors_score_r2(answers, verdict):
     X, y = load_diabetes(return_X_y=True)
     diffs = answers.run_5x2cv(Ridge(alpha=3.0), DecisionTreeRegressor(max_depth=3, random_state=0), X, y, seed=99)
+    # R^2 from the same fits on the same splits is bit-identical; atol covers a difference of exactly 0
     verdict.close("diffs", np.asarray(diffs, dtype=float), rtol=EXACT, atol=1e-12)
 
 
 def test_run5x2_repeatable_and_leaves_estimators_alone(answers, verdict):
     X, y = load_iris(return_X_y=True)
     a, b = DecisionTreeClassifier(max_depth=1, random_state=0), GaussianNB()
-    first = np.asarray(answers.run_5x2cv(a, b, X, y, seed=5), dtype=float)
+    first = np.asarray(answers.run_5x2cv(a, b, X, y, seed=5), dtype=float)  # iris: some folds tie exactly
     second = np.asarray(answers.run_5x2cv(a, b, X, y, seed=5), dtype=float)
     verdict.close("diffs", first, rtol=EXACT, atol=1e-12)
     assert np.array_equal(first, second), "the same seed must give the same 5x2 matrix"
@@ -211,8 +230,10 @@ def test_bootstrap_hidden_statistics(answers, verdict, stat_name, alpha):
     x = np.random.default_rng(606).lognormal(size=73)
     stat = {"mean": np.mean, "median": np.median, "std": np.std}[stat_name]
     low, high = answers.bootstrap_ci(stat, x, n=1200, alpha=alpha, rng=np.random.default_rng(44))
-    verdict.close("low", float(low), rtol=EXACT)
-    verdict.close("high", float(high), rtol=EXACT)
+    want = stats.bootstrap((x,), stat, n_resamples=1200, confidence_level=1 - alpha, method="percentile",
+                           vectorized=False, rng=np.random.default_rng(44)).confidence_interval
+    verdict.close("low", float(low), rtol=EXACT, expected=want.low)
+    verdict.close("high", float(high), rtol=EXACT, expected=want.high)
 
 
 def test_bootstrap_paired_accuracy_difference(answers, verdict):
@@ -221,6 +242,7 @@ def test_bootstrap_paired_accuracy_difference(answers, verdict):
     correct = np.stack([rng.random(150) < 0.9, rng.random(150) < 0.84], axis=1).astype(float)
     low, high = answers.bootstrap_ci(lambda s: s[:, 0].mean() - s[:, 1].mean(), correct, n=1500, alpha=0.1,
                                      rng=np.random.default_rng(1))
+    # atol: a difference of accuracies can be exactly 0 at an endpoint, where rtol means nothing
     verdict.close("interval", np.array([low, high], dtype=float), rtol=EXACT, atol=1e-12)
 
 
@@ -236,9 +258,12 @@ def test_bootstrap_accepts_an_integer_seed(answers, verdict):
 def test_friedman_hidden_scores_with_ties(answers, verdict):
     scores = np.round(np.random.default_rng(515).uniform(0.80, 0.86, size=(15, 5)), 2)  # rounding makes ties
     ranks, statistic, p, cd = answers.friedman_nemenyi(scores)
-    verdict.close("ranks", np.asarray(ranks, dtype=float), rtol=EXACT)
-    verdict.close("statistic", float(statistic), rtol=EXACT, atol=1e-12)
-    verdict.close("p", float(p), rtol=EXACT)
+    want = stats.friedmanchisquare(*scores.T)
+    verdict.close("ranks", np.asarray(ranks, dtype=float), rtol=EXACT,
+                  expected=stats.rankdata(-scores, axis=1).mean(axis=0))
+    # atol: the statistic is a difference of sums that could cancel to ~0 for other data
+    verdict.close("statistic", float(statistic), rtol=EXACT, atol=1e-12, expected=want.statistic)
+    verdict.close("p", float(p), rtol=EXACT, expected=want.pvalue)
     # studentized_range.ppf is a numerical root: another scipy call path agrees to ~1e-12
     verdict.close("CD", float(cd), rtol=1e-9)
 
@@ -249,13 +274,14 @@ def test_friedman_clear_winner_alpha_010(answers, verdict):
     ranks, statistic, p, cd = answers.friedman_nemenyi(scores, alpha=0.10)
     verdict.close("ranks", np.asarray(ranks, dtype=float), rtol=EXACT)
     verdict.close("statistic", float(statistic), rtol=EXACT)
-    verdict.close("p", float(p), rtol=EXACT, atol=1e-300)
+    verdict.close("p", float(p), rtol=EXACT)  # about 1e-15: chi2.sf keeps full relative precision there
     verdict.close("CD", float(cd), rtol=1e-9)
 
 
 def test_friedman_every_row_tied(answers, verdict):
     ranks, statistic, p, _ = answers.friedman_nemenyi(np.full((6, 3), 0.9))
     verdict.close("ranks", np.asarray(ranks, dtype=float), rtol=EXACT)
+    # everything tied: exactly 0 and 1 in the reference; 1e-12 absorbs a formula that leaves rounding dust
     verdict.close("statistic", float(statistic), rtol=0, atol=1e-12)
     verdict.close("p", float(p), rtol=0, atol=1e-12)
 
@@ -265,12 +291,14 @@ def test_friedman_every_row_tied(answers, verdict):
 @pytest.mark.parametrize("counts", [(130, 1200, 98, 1150), (17, 90, 31, 260), (5, 40, 5, 40)])
 def test_ztest_hidden_counts(answers, verdict, counts, alternative):
     z, p = answers.two_proportion_ztest(*counts, alternative=alternative)
-    verdict.close("z", float(z), rtol=EXACT, atol=1e-15)
-    verdict.close("p", float(p), rtol=EXACT)
+    want_z, want_p = proportions_ztest(counts[::2], counts[1::2], alternative=alternative)
+    # atol: equal rates give z = 0, where rtol means nothing
+    verdict.close("z", float(z), rtol=EXACT, atol=1e-15, expected=want_z)
+    verdict.close("p", float(p), rtol=EXACT, expected=want_p)
 
 
 def test_ztest_everyone_converted(answers, verdict):
-    z, p = answers.two_proportion_ztest(60, 60, 45, 45)
+    z, p = answers.two_proportion_ztest(60, 60, 45, 45)  # pooled rate 1: (0.0, 1.0) exactly by definition
     verdict.close("z", float(z), rtol=0, atol=0)
     verdict.close("p", float(p), rtol=0, atol=0)
 
@@ -281,7 +309,7 @@ def test_ztest_hidden_arrays(answers, verdict):
     c_a, c_b = rng.binomial(n_a, 0.3), rng.binomial(n_b, 0.25)
     c_a[3], c_b[3] = 0, 0  # a degenerate experiment inside the batch
     z, p = answers.two_proportion_ztest(c_a, n_a, c_b, n_b)
-    verdict.close("z", np.asarray(z, dtype=float), rtol=EXACT, atol=1e-15)
+    verdict.close("z", np.asarray(z, dtype=float), rtol=EXACT, atol=1e-15)  # atol for the z = 0 entry
     verdict.close("p", np.asarray(p, dtype=float), rtol=EXACT)
 
 
@@ -292,7 +320,7 @@ def test_ztest_type1_error_is_calibrated(answers, verdict):
     rejections = int(np.sum(np.asarray(p, dtype=float) < ALPHA))
     # with ~70 conversions per arm the pooled z test's exact size is within 0.001 of alpha
     low, high = interval(ALPHA)
-    verdict.close("rejections", rejections, rtol=0, atol=2)
+    verdict.close("rejections", rejections, rtol=0, atol=2)  # same data, same p-values: the count is exact
     assert low <= rejections <= high, f"{rejections} rejections in {N_SIM} null experiments, expected {low}..{high}"
 
 
@@ -307,7 +335,7 @@ def test_ztest_power_matches_analytic(answers, verdict):
     # the arcsine approximation behind NormalIndPower is within 0.002 of the z test's exact power here,
     # far inside the +-0.03 Monte-Carlo interval
     low, high = interval(analytic)
-    verdict.close("rejections", rejections, rtol=0, atol=2)
+    verdict.close("rejections", rejections, rtol=0, atol=2)  # same data, same p-values: the count is exact
     assert low <= rejections <= high, f"power {rejections / N_SIM:.3f}, expected {low / N_SIM:.3f}..{high / N_SIM:.3f}"
 
 
@@ -320,6 +348,10 @@ def test_samplesize_hidden_cases(answers, verdict, p0, mde, alpha, power):
     # brentq at xtol 1e-12 agrees to ~1e-15; statsmodels' solve_power (~1e-8) and the one-tail closed
     # form (1e-6..1e-4) are both visibly off at 1e-9
     verdict.close("n per group", float(n), rtol=1e-9)
+    # independent oracle: plugging n into statsmodels' power function gives the target back (~1e-15)
+    h = proportion_effectsize(p0 + mde, p0)
+    verdict.close("power at n", float(NormalIndPower().power(h, nobs1=float(n), alpha=alpha)), rtol=0, atol=1e-10,
+                  expected=power)
 
 
 def test_samplesize_halving_the_effect_needs_about_four_times_the_users(answers, verdict):
@@ -333,8 +365,9 @@ def test_holm_hidden_pvalues(answers, verdict):
     p = np.random.default_rng(919).random(25) ** 4
     p[[3, 11]] = p[7]  # ties
     reject, adjusted = answers.holm(p, alpha=0.05)
-    verdict.equal("reject", np.asarray(reject, dtype=bool))
-    verdict.close("adjusted", np.asarray(adjusted, dtype=float), rtol=EXACT)
+    want_reject, want_adjusted, _, _ = multipletests(p, alpha=0.05, method="holm")
+    verdict.equal("reject", np.asarray(reject, dtype=bool), expected=want_reject)
+    verdict.close("adjusted", np.asarray(adjusted, dtype=float), rtol=EXACT, expected=want_adjusted)
 
 
 def test_holm_needs_the_running_max(answers, verdict):
