@@ -32,7 +32,10 @@ class CheckResult:
 
 
 def check(lab: Lab, path: Path, questions: list[str]) -> CheckResult:
-    sub = submission.load(lab, "you", Path(path), release.stub_sources(lab))
+    return check_sources(lab, submission.load(lab, "you", Path(path), release.stub_sources(lab)), questions)
+
+
+def check_sources(lab: Lab, sub: submission.Submission, questions: list[str]) -> CheckResult:
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
     chosen = [q for q in lab.questions if not questions or q.id in questions]
     run = runner.run(runner.Job(lab, sub.sources, "check", device="auto", include_hidden=False, broken=broken))
@@ -67,3 +70,20 @@ def print_table(console, lab: Lab, result: CheckResult) -> None:
     else:
         failed = sum(q.total - q.passed for q in result.questions)
         console.print(f"[red]{failed} public check(s) failed[/red] ({result.seconds:.1f} s)")
+
+
+def text_table(lab: Lab, result: CheckResult) -> str:
+    """The same table as plain text, for notebooks and logs."""
+    width = max(len(f"{q.id} {q.title}") for q in result.questions) if result.questions else 10
+    lines = [f"{lab.id}: public checks", ""]
+    for q in result.questions:
+        mark = "ok  " if q.passed == q.total and q.total else "FAIL"
+        lines.append(f"{mark} {q.id + ' ' + q.title:<{width}}  {q.passed}/{q.total}")
+        for name, why in q.failures[:3]:
+            lines.append(f"       {name}: {why}")
+        if q.hint:
+            lines.append(f"       hint: {q.hint}")
+    lines += [f"note: {n}" for n in result.notes]
+    lines.append(NOT_ALL if result.all_passed else
+                 f"{sum(q.total - q.passed for q in result.questions)} public check(s) failed")
+    return "\n".join(lines) + "\n"

@@ -221,5 +221,35 @@ def demo(lab, out):
     print_gradebook(spec, batch.records, out, batch.tier)
 
 
+@main.group()
+def nbgrader():
+    """Run our labs in an nbgrader course (JupyterHub, formgrader) and read its grades back."""
+
+
+@nbgrader.command("export")
+@click.argument("course", type=click.Path(path_type=Path))
+@click.argument("labs", nargs=-1)
+@click.option("--course-id", default="labkit", show_default=True)
+def nbgrader_export(course, labs, course_id):
+    """Write COURSE/nbgrader_config.py and COURSE/source/<lab>/ for LABS (default: all)."""
+    from . import nbgrader_course
+    specs = [_lab(name) for name in labs] or [lab for lab in manifest.all_labs() if lab.solution.is_dir()]
+    for path in nbgrader_course.export(course, specs, course_id):
+        console.print(f"wrote {path}")
+    console.print(f"next: cd {course} && nbgrader generate_assignment {specs[0].id}")
+
+
+@nbgrader.command("import")
+@click.argument("course", type=click.Path(exists=True, path_type=Path))
+@click.argument("lab")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for our gradebook files.")
+def nbgrader_import(course, lab, out):
+    """Read COURSE/gradebook.db (after `nbgrader autograde LAB`) into our gradebook format in OUT."""
+    from . import nbgrader_course
+    spec = _lab(lab)
+    records = nbgrader_course.import_gradebook(course, spec, out)
+    print_gradebook(spec, records, out, "nbgrader")
+
+
 if __name__ == "__main__":
     main()

@@ -100,13 +100,17 @@ def new_notebook(cells: list[dict], answer_file: str, lab_id: str) -> dict:
 
 
 def code_cell(source: str, cell_id: str, nbgrader: dict | None = None) -> dict:
-    meta = {"nbgrader": {"schema_version": 3, **nbgrader}} if nbgrader else {}
+    meta = {"nbgrader": {"schema_version": 3, "cell_type": "code", **nbgrader}} if nbgrader else {}
+    if nbgrader and "grade_id" not in nbgrader:
+        meta["nbgrader"]["grade_id"] = cell_id
     return {"cell_type": "code", "id": cell_id, "metadata": meta, "execution_count": None,
             "outputs": [], "source": source}
 
 
-def markdown_cell(source: str, cell_id: str) -> dict:
-    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
+def markdown_cell(source: str, cell_id: str, nbgrader: dict | None = None) -> dict:
+    meta = {"nbgrader": {"schema_version": 3, "cell_type": "markdown", "grade_id": cell_id, **nbgrader}} \
+        if nbgrader else {}
+    return {"cell_type": "markdown", "id": cell_id, "metadata": meta, "source": source}
 
 
 def dumps(nb: dict) -> str:

@@ -1,0 +1,115 @@
+"""`check("q1")` and `grade_question("q1")` inside a Jupyter kernel.
+
+The learner's code still runs in a separate sandboxed worker, never in the kernel. Which code:
+- interactively, the answer cells as last executed in this kernel (IPython's `In` history), so an
+  unsaved notebook is checked as the learner sees it;
+- under nbgrader (NBGRADER_EXECUTION=autograde|validate), the notebook files on disk, read exactly as
+  `labkit grade` reads them, so both give the same points.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+from . import checking, grade, manifest, notebook, paths, reference, release, submission
+
+_GRADED: dict[str, dict] = {}  # submission digest -> grading record, so each test cell does not regrade
+
+
+def _lab(lab: str | None) -> manifest.Lab:
+    if lab:
+        return manifest.load(lab)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "lab.toml").is_file():
+            return manifest.load(folder)
+    return manifest.load(paths.resolve_lab_id(here.name))  # nbgrader: the assignment folder is the lab id
+
+
+def _from_kernel(lab: manifest.Lab) -> dict[str, str] | None:
+    try:
+        ip = get_ipython()  # noqa: F821  (defined inside IPython only)
+    except NameError:
+        return None
+    history = [c for c in ip.user_ns.get("In", []) if isinstance(c, str)]
+    sources = {}
+    for answer, solution in release.solution_sources(lab).items():
+        wanted = _names(solution)
+        latest: dict[str, int] = {}
+        for i, cell in enumerate(history):
+            for name in _names(notebook.strip_magics(cell) or "") & wanted:
+                latest[name] = i
+        if latest:
+            cells = sorted(set(latest.values()))
+            sources[answer] = notebook.join_cells([(f"kernel cell In[{i}]", history[i]) for i in cells])
+    return sources
+
+
+def _names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def _submission(lab: manifest.Lab) -> submission.Submission:
+    kernel = None if os.environ.get("NBGRADER_EXECUTION") else _from_kernel(lab)
+    if kernel:
+        sub = submission.Submission("you", Path.cwd(), sources=dict(kernel))
+        for f in lab.answer_files:
+            if f not in sub.sources:
+                sub.problems[f] = f"no cell defining the answers of {f} has been run in this kernel"
+        return sub
+    return submission.load(lab, "you", Path.cwd(), release.stub_sources(lab))
+
+
+def _quietly(fn):
+    """nbgrader fails a test cell on any stderr output: keep the grader's own noise out of it."""
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        return fn()
+
+
+def _graded(spec: manifest.Lab, sub: submission.Submission) -> dict:
+    key = f"{spec.id}:{sub.digest()}"
+    if key not in _GRADED:
+        cache = Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
+        ref = _quietly(lambda: reference.cached_reference(spec, "cpu", cache))
+        _GRADED[key] = _quietly(lambda: grade.grade_one(spec, sub, ref, "cpu", grade.sandbox.best_tier()))
+    return _GRADED[key]
+
+
+def check(*questions: str, lab: str | None = None) -> None:
+    """Run the public tests of the given questions (all if none) on your answers and print a table."""
+    spec = _lab(lab)
+    sub = _submission(spec)
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        # the autograder grades everything once anyway: report its public tests instead of a second run
+        record = _graded(spec, sub)
+        for q in record["questions"]:
+            if not questions or q["id"] in questions:
+                public = [t for t in q["tests"] if not t["hidden"]]
+                print(f"{q['id']}: {sum(t['passed'] for t in public)}/{len(public)} public checks passed")
+        return
+    result = _quietly(lambda: checking.check_sources(spec, sub, list(questions)))
+    print(checking.text_table(spec, result), end="")
+
+
+def grade_question(question: str, lab: str | None = None) -> float:
+    """Points of one question with public and hidden tests, as `labkit grade` gives them (nbgrader cells)."""
+    spec = _lab(lab)
+    q = next(q for q in _graded(spec, _submission(spec))["questions"] if q["id"] == question)
+    if q["score"] < q["max"]:
+        print(f"{question}: {q['score']:g} / {q['max']:g}. {q['reason']}")
+    return q["score"]
