@@ -22,6 +22,10 @@ HOSTILE = Path(__file__).parent / "hostile"
 MAY_EARN = {"hardcode_public_answers": 0.15}
 FORGES_BEHAVIOURAL = {"patch_grader_plugin", "patch_pytest_internals"}
 NEEDS_NAMESPACE = {"read_solutions", "importlib_reference", "network_connect"}
+# Contained by the job's own uid (RLIMIT_NPROC, file permissions, kill by uid); where jobs cannot get one
+# (rlimits tier without root, or a root-only Python), running these would harm the machine or the grader.
+NEEDS_JOB_UID = {"fork_bomb", "thousands_of_threads", "signal_parent", "write_into_out", "edit_other_submission",
+                 "leave_daemons"}
 
 _CHEAT_CLASS = '''
 class _CheatClass:
