@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -50,7 +51,10 @@ def run_reference(lab: Lab, device: str = "auto", tier: str | None = None) -> Ru
 
 
 def cached_reference(lab: Lab, device: str, cache_dir: Path | None, tier: str | None = None) -> RunResult:
+    """The reference run, cached in cache_dir ($LABKIT_REFERENCE_CACHE, shared by many batches, wins)."""
     digest = lab_digest(lab, device)
+    shared = os.environ.get("LABKIT_REFERENCE_CACHE")
+    cache_dir = Path(shared) if shared else cache_dir
     path = cache_dir / f"reference-{lab.id}-{digest[:16]}.json" if cache_dir else None
     if path and path.is_file():
         return from_json(json.loads(path.read_text()))

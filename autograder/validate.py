@@ -27,7 +27,7 @@ def validate(lab: Lab, device: str = "cpu", tier: str | None = None) -> list[Ver
     out: list[Verdict] = []
     tier = tier or grade.sandbox.best_tier()
     try:
-        ref = reference.run_reference(lab, device, tier)
+        ref = reference.cached_reference(lab, device, None, tier)
     except reference.ReferenceError as exc:
         return [Verdict("solution", "full marks", 0.0, lab.points, False, str(exc))]
     unscored = [q.id for q in scoring.score(lab, ref, ref, {}) if not q.tests]

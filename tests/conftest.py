@@ -13,6 +13,13 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 from autograder import manifest, reference, sandbox  # noqa: E402
 
 collect_ignore = ["hostile"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_reference_cache(tmp_path_factory):
+    """One reference run per lab for the whole suite (validate, grade batches and nbgrader reuse it)."""
+    os.environ["LABKIT_REFERENCE_CACHE"] = str(tmp_path_factory.mktemp("reference-cache"))
+    yield
 ROOT = Path(__file__).resolve().parent.parent
 
 
