@@ -21,6 +21,8 @@ from .manifest import Lab
 
 OUTPUT_TAIL = 64 * 1024
 GRACE = 5.0  # seconds past a test's own limit before the parent kills the worker (pytest-timeout fires first)
+# imported by the worker before gc.freeze() and before any learner code, so tests do not pay for them
+PRELOAD = {"numpy": "numpy", "scipy": "scipy", "scikit-learn": "sklearn", "torch": "torch", "keras": "keras"}
 IMPORT_LIMIT = 60.0  # importing torch and keras takes ~6 s here; capped at a quarter of the lab's limit
 
 
@@ -169,6 +171,7 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
         "mode": job.mode, "answers_dir": str(ws / "answers"), "tests_dir": str(ws / "tests"), "channel_fd": write_fd,
         "answer_stems": [Path(f).stem for f in job.lab.answer_files], "broken": broken, "device": job.device,
         "node_ids": pending, "time_limits": {q.id: q.time_limit for q in job.lab.questions},
+        "preload": [PRELOAD[f] for f in job.lab.frameworks if f in PRELOAD],
     }
     cfg_path = ws / "tests" / f"config-{result.restarts}.json"
     cfg_path.write_text(json.dumps(cfg))

@@ -4,6 +4,7 @@ Usage (by the runner only): python -s -P -m autograder.worker CONFIG.json
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -24,6 +25,11 @@ def main(config_path: str) -> int:
     os.set_inheritable(cfg["channel_fd"], False)
     for module in cfg.get("preload", []):
         __import__(module)
+    import pytest  # noqa: F401  (before gc.freeze: its objects never need scanning again)
+
+    # graph-heavy answers (autograd nodes with closures) make reference cycles; without this the collector
+    # rescans every object numpy/pytest/torch made at import on each pass (measured 13 s vs 2 s in lab 03)
+    gc.freeze()
     for stem in cfg["answer_stems"]:
         if stem in plugin.STATE["broken"]:
             continue
@@ -33,7 +39,6 @@ def main(config_path: str) -> int:
             plugin.emit({"ev": "imported", "stem": stem})
         except plugin.AnswerError as exc:
             plugin.emit({"ev": "import_failed", "stem": stem, "reason": str(exc)})
-    import pytest
 
     tests = cfg["tests_dir"]
     selection = [os.path.join(tests, n.split("::")[0]) + "::" + n.split("::", 1)[1] for n in cfg["node_ids"]] \

@@ -48,12 +48,12 @@ class Value:
     def __add__(self, other: Value | float) -> Value:
         """self + other.   d/dself = 1,  d/dother = 1."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __mul__(self, other: Value | float) -> Value:
         """self * other.   d/dself = other,  d/dother = self."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __pow__(self, exponent: int | float) -> Value:
         """self ** exponent for a constant int or float exponent (not a Value).
@@ -61,72 +61,74 @@ class Value:
         d/dself = exponent * self ** (exponent - 1). Raise TypeError when exponent is a Value.
         """
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def exp(self) -> Value:
         """e ** self.   d/dself = e ** self, which is the output: reuse it."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def log(self) -> Value:
         """Natural logarithm, for self > 0 (math.log raises ValueError otherwise).   d/dself = 1 / self."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def tanh(self) -> Value:
         """Hyperbolic tangent t = tanh(self).   d/dself = 1 - t**2: from the OUTPUT t, not from the input."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def relu(self) -> Value:
         """max(0, self).   d/dself = 1 where self > 0, else 0; at exactly 0 the derivative is 0 (as in torch)."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def sigmoid(self) -> Value:
         """s = 1 / (1 + e ** -self), finite for every float input.   d/dself = s * (1 - s).
 
         Numerical advice: math.exp overflows (OverflowError) above ~709.78. For self >= 0 use
-        1 / (1 + exp(-self)); for self < 0 use exp(self) / (1 + exp(self)). Both exponents are <= 0.
+        1 / (1 + exp(-self)); for self < 0 use exp(self) / (1 + exp(self)). Both exponents are <= 0, and
+        tiny outputs stay accurate relative to their size (sigmoid(-40) ~ 4.2e-18, as torch gives), which
+        0.5 * (1 + tanh(self / 2)) does not manage (it returns 0.0 there).
         """
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     # ------------------------------------------------------------------ derived operations (no backward of their own)
     def __neg__(self) -> Value:
         """-self, written with a primitive (so its gradient comes for free)."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __sub__(self, other: Value | float) -> Value:
         """self - other = self + (-other)."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __truediv__(self, other: Value | float) -> Value:
         """self / other = self * other ** -1."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __radd__(self, other: float) -> Value:
         """other + self, when other is a number (Python tries number.__add__ first, then this)."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __rsub__(self, other: float) -> Value:
         """other - self."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __rmul__(self, other: float) -> Value:
         """other * self."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __rtruediv__(self, other: float) -> Value:
         """other / self."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     # ------------------------------------------------------------------ Part 2: backward
     def backward(self) -> None:
@@ -141,7 +143,7 @@ class Value:
            a node's grad is complete before it is pushed further down.
         """
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 def topological_sort(root: Value) -> list[Value]:
@@ -152,7 +154,7 @@ def topological_sort(root: Value) -> list[Value]:
     recursion also avoids Python's recursion limit (~1000) on deep graphs.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 # ============================================================================ Part 3: numerical derivative
@@ -163,7 +165,7 @@ def central_difference(f: Callable[..., float], *vals: float, arg: int = 0, eps:
     with eps = 1e-6 in float64 a smooth f of moderate size gives ~1e-9 or better.
     """
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 # ============================================================================ Part 4: a tiny nn library
@@ -176,7 +178,7 @@ class Module:
     def zero_grad(self) -> None:
         """Set p.grad = 0.0 for every p in self.parameters()."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 class Neuron(Module):
@@ -188,16 +190,16 @@ class Neuron(Module):
 
     def __init__(self, nin: int, nonlin: bool = True):
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         """x: nin numbers or Values. Returns one Value."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def parameters(self) -> list[Value]:
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 class Layer(Module):
@@ -205,16 +207,16 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, nonlin: bool = True):
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         """Returns a list of nout Values (also when nout == 1)."""
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def parameters(self) -> list[Value]:
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 class MLP(Module):
@@ -226,21 +228,21 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: Sequence[int]):
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
     def parameters(self) -> list[Value]:
         # YOUR CODE HERE
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 def sgd_step(params: Sequence[Value], lr: float) -> None:
     """Plain gradient descent in place: p.data -= lr * p.grad for every p. Does not touch the grads."""
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 # ============================================================================ Part 5: property checks (your tests)
@@ -257,24 +259,24 @@ def check_sigmoid(Value) -> None:
     """sigmoid must be right everywhere: value 1 / (1 + e**-x) (finite, in [0, 1]) for any x with
     |x| <= 1000, and gradient s * (1 - s). Tip: an independent stable oracle is 0.5 * (1 + tanh(x / 2))."""
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def check_relu_backward(Value) -> None:
     """relu's gradient is 1 for x > 0 and 0 for x <= 0 (0 at exactly x = 0, as in torch), times the
     upstream gradient when relu sits inside a larger expression."""
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def check_log_backward(Value) -> None:
     """log's gradient is 1 / x for x > 0, times the upstream gradient inside a larger expression."""
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()
 
 
 def check_grad_accumulates(Value) -> None:
     """A node used several times gets the SUM of its contributions, in sums and in products alike:
     d(x + x)/dx = 2, d(x * x)/dx = 2x, d(x * x + x)/dx = 2x + 1, d(x * y + x)/dx = y + 1."""
     # YOUR CODE HERE
-    raise NotImplementedError
+    raise NotImplementedError()

@@ -136,7 +136,9 @@ class Value:
         """s = 1 / (1 + e ** -self), finite for every float input.   d/dself = s * (1 - s).
 
         Numerical advice: math.exp overflows (OverflowError) above ~709.78. For self >= 0 use
-        1 / (1 + exp(-self)); for self < 0 use exp(self) / (1 + exp(self)). Both exponents are <= 0.
+        1 / (1 + exp(-self)); for self < 0 use exp(self) / (1 + exp(self)). Both exponents are <= 0, and
+        tiny outputs stay accurate relative to their size (sigmoid(-40) ~ 4.2e-18, as torch gives), which
+        0.5 * (1 + tanh(self / 2)) does not manage (it returns 0.0 there).
         """
         ### BEGIN SOLUTION
         if self.data >= 0:

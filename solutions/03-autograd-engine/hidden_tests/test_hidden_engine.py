@@ -365,7 +365,7 @@ class EagerValue:
         self._edges = tuple(_edges)
 
     def _lift(self, other):
-        return other if isinstance(other, EagerValue) else type(self)(other)
+        return other if isinstance(other, type(self)) else type(self)(other)
 
     def _make(self, data, *edges):
         return type(self)(data, edges)
@@ -450,7 +450,7 @@ class ClosureValue:
         self._backward = lambda: None
 
     def _lift(self, other):
-        return other if isinstance(other, ClosureValue) else type(self)(other)
+        return other if isinstance(other, type(self)) else type(self)(other)
 
     def __add__(self, other):
         other = self._lift(other)
@@ -547,77 +547,81 @@ class ClosureValue:
 
 
 # ----- chaffs: ClosureValue with one planted bug each
-class UnstableSigmoid(ClosureValue):
-    def sigmoid(self):  # no stable branch: math.exp(-x) overflows for x < -709.78
-        s = 1.0 / (1.0 + math.exp(-self.data))
-        return self._unary(s, s * (1.0 - s))
+def unstable_sigmoid(self):  # no stable branch: math.exp(-x) overflows for x < -709.78
+    s = 1.0 / (1.0 + math.exp(-self.data))
+    return self._unary(s, s * (1.0 - s))
 
 
-class SigmoidGradFromInput(ClosureValue):
-    def sigmoid(self):
-        s = ClosureValue.sigmoid(self).data
-        return self._unary(s, self.data * (1.0 - self.data))
+def sigmoid_grad_from_input(self):
+    s = ClosureValue.sigmoid(self).data
+    return self._unary(s, self.data * (1.0 - self.data))
 
 
-class ReluGradAtZero(ClosureValue):
-    def relu(self):  # >= instead of >: gradient 1 at exactly 0
-        return self._unary(max(self.data, 0.0), float(self.data >= 0))
+def relu_grad_at_zero(self):  # >= instead of >: gradient 1 at exactly 0
+    return self._unary(max(self.data, 0.0), float(self.data >= 0))
 
 
-class ReluIgnoresUpstream(ClosureValue):
-    def relu(self):
-        out = type(self)(max(self.data, 0.0), (self,))
+def relu_ignores_upstream(self):
+    out = type(self)(max(self.data, 0.0), (self,))
 
-        def _backward():
-            self.grad += float(self.data > 0)
-        out._backward = _backward
-        return out
-
-
-class LogSignError(ClosureValue):
-    def log(self):
-        return self._unary(math.log(self.data), -1.0 / self.data)
+    def _backward():
+        self.grad += float(self.data > 0)
+    out._backward = _backward
+    return out
 
 
-class LogIgnoresUpstream(ClosureValue):
-    def log(self):
-        out = type(self)(math.log(self.data), (self,))
-
-        def _backward():
-            self.grad += 1.0 / self.data
-        out._backward = _backward
-        return out
+def log_sign_error(self):
+    return self._unary(math.log(self.data), -1.0 / self.data)
 
 
-class MulAssigns(ClosureValue):
-    def __mul__(self, other):
-        other = self._lift(other)
-        out = type(self)(self.data * other.data, (self, other))
+def log_ignores_upstream(self):
+    out = type(self)(math.log(self.data), (self,))
 
-        def _backward():
-            self.grad = other.data * out.grad
-            other.grad = self.data * out.grad
-        out._backward = _backward
-        return out
+    def _backward():
+        self.grad += 1.0 / self.data
+    out._backward = _backward
+    return out
 
 
-class AddAssigns(ClosureValue):
-    def __add__(self, other):
-        other = self._lift(other)
-        out = type(self)(self.data + other.data, (self, other))
+def mul_assigns(self, other):
+    other = self._lift(other)
+    out = type(self)(self.data * other.data, (self, other))
 
-        def _backward():
-            self.grad = out.grad
-            other.grad = out.grad
-        out._backward = _backward
-        return out
+    def _backward():
+        self.grad = other.data * out.grad
+        other.grad = self.data * out.grad
+    out._backward = _backward
+    return out
 
 
-for _cls in (EagerValue, ClosureValue, UnstableSigmoid, SigmoidGradFromInput, ReluGradAtZero, ReluIgnoresUpstream,
-             LogSignError, LogIgnoresUpstream, MulAssigns, AddAssigns):
-    _cls.__name__ = _cls.__qualname__ = "Value"  # a check cannot tell the engines apart by name
+def add_assigns(self, other):
+    other = self._lift(other)
+    out = type(self)(self.data + other.data, (self, other))
 
-WHEATS = (EagerValue, ClosureValue)
+    def _backward():
+        self.grad = out.grad
+        other.grad = out.grad
+    out._backward = _backward
+    return out
+
+
+def engine(base, **overrides):
+    """A flat copy of `base` named Value, with some methods replaced: no subclassing, so a check cannot tell the
+    engines apart by their class hierarchy, name or attribute set."""
+    namespace = {k: v for k, v in vars(base).items() if k not in ("__dict__", "__weakref__")}
+    namespace.update(overrides, __qualname__="Value", __doc__=None)
+    return type("Value", (), namespace)
+
+
+UnstableSigmoid = engine(ClosureValue, sigmoid=unstable_sigmoid)
+SigmoidGradFromInput = engine(ClosureValue, sigmoid=sigmoid_grad_from_input)
+ReluGradAtZero = engine(ClosureValue, relu=relu_grad_at_zero)
+ReluIgnoresUpstream = engine(ClosureValue, relu=relu_ignores_upstream)
+LogSignError = engine(ClosureValue, log=log_sign_error)
+LogIgnoresUpstream = engine(ClosureValue, log=log_ignores_upstream)
+MulAssigns = engine(ClosureValue, __mul__=mul_assigns)
+AddAssigns = engine(ClosureValue, __add__=add_assigns)
+WHEATS = (engine(EagerValue), engine(ClosureValue))
 
 
 def passes(check, engine):
