@@ -177,11 +177,12 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
     cfg_path.write_text(json.dumps(cfg))
     cfg_path.chmod(0o644)
     limits = sandbox.Limits(memory_mb=job.lab.memory_limit_mb, cpu_seconds=int(job.lab.time_limit) + 30)
+    gpu = job.device != "cpu" and sandbox.gpu_present()
     argv = sandbox.command(tier, ["-m", "autograder.worker", str(cfg_path)], scratch=[ws / "home"],
-                           ro=[ws / "tests", ws / "answers"], uid=uid, limits=limits, gpu=job.device != "cpu")
+                           ro=[ws / "tests", ws / "answers"], uid=uid, limits=limits, gpu=gpu)
     env = sandbox.environment(ws / "home", tier, job.device)
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            pass_fds=[write_fd], preexec_fn=sandbox.preexec(limits, tier, uid), env=env,
+                            pass_fds=[write_fd], preexec_fn=sandbox.preexec(limits, tier, uid, gpu=gpu), env=env,
                             cwd=ws / "home")
     os.close(write_fd)
     try:

@@ -141,8 +141,9 @@ def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None 
             argv += ["--ro-bind", str(target), str(target)]
     # /tmp first: the workspace may live under it, and its binds must land on top of the fresh tmpfs
     size = str(scratch_mb * 1024 * 1024)
-    argv += ["--proc", "/proc", *(["--dev-bind", "/dev", "/dev"] if gpu else ["--dev", "/dev"]),
-             "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+    for dev in gpu_devices() if gpu else []:  # the GPU's device nodes only, never the host's whole /dev
+        argv += ["--dev-bind", dev, dev]
     made: set[Path] = {Path("/usr"), Path("/etc"), Path("/sys"), Path("/tmp")}
     binds = [("--ro-bind", p) for p in ro if p.exists()] + [("--ro-bind", p) for p in (ws_readonly or [])] \
         + [("--tmpfs", p) for p in scratch]
@@ -171,11 +172,23 @@ def command(tier: str, python_args: list[str], scratch: list[Path], ro: list[Pat
     return python
 
 
-def preexec(limits: Limits, tier: str, uid: int | None):
+def gpu_devices() -> list[str]:
+    nodes = [str(p) for p in sorted(Path("/dev").glob("nvidia*")) if not p.is_dir()]
+    return nodes + [p for p in ("/dev/kfd", "/dev/dri") if Path(p).exists()]
+
+
+def gpu_present() -> bool:
+    return bool(gpu_devices())
+
+
+def preexec(limits: Limits, tier: str, uid: int | None, gpu: bool = False):
     """Runs in the child between fork and exec: new session, rlimits, and (rlimits tier, as root) drop to uid."""
+    # CUDA reserves tens of GB of virtual address space at start-up, so RLIMIT_AS would stop it: GPU jobs
+    # are bounded by the card's memory and the wall-clock limit instead
+    mem = resource.RLIM_INFINITY if gpu else limits.memory_mb * 1024 * 1024
+
     def apply():
         os.setsid()
-        mem = limits.memory_mb * 1024 * 1024
         for res, val in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, limits.cpu_seconds),
                          (resource.RLIMIT_NOFILE, limits.open_files),
                          (resource.RLIMIT_FSIZE, limits.file_mb * 1024 * 1024), (resource.RLIMIT_CORE, 0)):

@@ -10,7 +10,8 @@ LABS = [lab for lab in manifest.all_labs() if lab.solution.is_dir()]
 
 def test_strip_solutions_keeps_signature_and_indent():
     src = 'def f(x):\n    """Doc."""\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n'
-    assert release.strip_solutions(src) == 'def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError\n'
+    # nbgrader's own code stub, so `nbgrader generate_assignment` makes the same stubs
+    assert release.strip_solutions(src) == 'def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
 
 
 @pytest.mark.parametrize("src,match", [("### END SOLUTION\n", "without"), ("### BEGIN SOLUTION\n", "never closed"),
