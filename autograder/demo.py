@@ -18,9 +18,9 @@ def build_class(lab: Lab, folder: Path) -> Path:
     partial = {f: release.strip_solutions(src, f, keep=release.count_regions(src) // 2) for f, src in solution.items()}
     _write(folder / "partial", partial)
     (folder / "notebook").mkdir(exist_ok=True)
-    stem = Path(main).stem
-    (folder / "notebook" / f"{stem}.ipynb").write_text(
-        notebook.dumps(release.build_notebook(lab, main, solution[main])))
+    for answer, code in solution.items():  # a learner who answered every part in the notebooks
+        (folder / "notebook" / f"{Path(answer).stem}.ipynb").write_text(
+            notebook.dumps(release.build_notebook(lab, answer, code)))
     _write(folder / "broken-syntax", {**solution, main: solution[main].replace("def ", "def def ", 1)})
     return folder
 

@@ -101,10 +101,17 @@ class Answers:
         stems = self._stems()
         if name in stems:
             return import_answer(self._folder, name)
-        for stem in stems:
-            module = import_answer(self._folder, stem)
+        broken = []
+        for stem in stems:  # a broken answer file must not hide a symbol that another file defines
+            try:
+                module = import_answer(self._folder, stem)
+            except AnswerError as exc:
+                broken.append(str(exc))
+                continue
             if hasattr(module, name):
                 return getattr(module, name)
+        if broken:
+            raise AnswerError("; ".join(broken))
         raise AnswerError(f"{name} is not defined in {', '.join(s + '.py' for s in stems) or 'your answers'}")
 
 
@@ -183,7 +190,7 @@ class Verdict:
             return
         have, want = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
         assert have.shape == want.shape, f"{name}: shape {have.shape}, expected {want.shape}"
-        bad = ~np.isclose(have, want, rtol=rtol, atol=atol, equal_nan=False)
+        bad = ~np.isclose(have, want, rtol=rtol, atol=atol, equal_nan=True)  # NaN where NaN is expected is fine
         if bad.any():
             worst = float(np.max(np.abs(have - want)[bad] / np.maximum(np.abs(want[bad]), 1e-300)))
             shown = "" if self.hidden else f"; got {_short(have)}, expected {_short(want)}"
@@ -253,6 +260,21 @@ def pytest_configure(config):
         settings.register_profile("labkit", deadline=None, derandomize=True, database=None, print_blob=False)
         settings.load_profile("labkit")
     except ImportError:
+        return
+    _examples_independent_of_answer_code()
+
+
+def _examples_independent_of_answer_code() -> None:
+    """Hypothesis mixes literal constants of loaded modules (the learner's answers too) into its examples, so
+    two submissions would see different examples and their recorded values could not match the reference's.
+    Found by lab 07's notebook submission; the hook is private, so a hypothesis without it is left as it is."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+        providers.CONSTANTS_CACHE.cache.clear()
+    except (ImportError, AttributeError):
         pass
 
 
