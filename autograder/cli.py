@@ -154,12 +154,15 @@ def print_gradebook(spec, records, out, tier):
     for q in spec.questions:
         table.add_column(f"{q.id}/{q.points:g}", justify="right", no_wrap=True, min_width=5)
     table.add_column("total", justify="right", no_wrap=True, min_width=9)
-    table.add_column("first problem", no_wrap=True, overflow="ellipsis", max_width=48)
+    fixed = 30 + 8 * len(spec.questions) + 12
+    wide = console.width - fixed >= 20  # on a narrow terminal the scores matter more than the reasons
+    if wide:
+        table.add_column("first problem", no_wrap=True, overflow="ellipsis", max_width=console.width - fixed)
     for r in records:
         qs = {q["id"]: q for q in r["questions"]}
         problem = next((f"{q['id']}: {q['reason']}" for q in r["questions"] if q["reason"]), "")
         table.add_row(r["student"], *(f"{qs[q.id]['score']:.3g}" for q in spec.questions),
-                      f"{r['total']:.3g}/{r['max']:g}", problem)
+                      f"{r['total']:.3g}/{r['max']:g}", *([problem] if wide else []))
     console.print(table)
     console.print(f"Wrote {out}/gradebook.csv, gradebook.json, junit.xml, feedback/, gradescope/")
 
