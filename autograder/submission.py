@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import notebook
+from .threadsafe import AST_LOCK
 from .manifest import Lab
 
 MAX_ANSWER_BYTES = 2_000_000  # an answer module larger than this is not code a student wrote
-# CPython 3.11's parser keeps its recursion depth in shared state: concurrent ast.parse calls from grading
-# threads raised "SystemError: AST constructor recursion depth mismatch" here (seen in this kit's own tests).
-_PARSE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -49,7 +46,7 @@ class Submission:
 
 def _top_level_names(source: str) -> set[str]:
     names = set()
-    with _PARSE_LOCK:
+    with AST_LOCK:
         tree = ast.parse(source)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -103,7 +100,7 @@ def load(lab: Lab, student: str, path: Path, stubs: dict[str, str] | None = None
         _pick(lab, sub, answer, files, stubs or {})
     for answer, src in list(sub.sources.items()):
         try:
-            with _PARSE_LOCK:
+            with AST_LOCK:
                 compile(src, answer, "exec", dont_inherit=True)  # never runs it; catches misplaced __future__ too
         except (SyntaxError, ValueError) as exc:
             sub.problems[answer] = f"{answer} has a syntax error at line {getattr(exc, 'lineno', '?')}: " \

@@ -9,13 +9,15 @@ import numpy as np
 
 from .plugin import decode_array
 from .runner import TestOutcome
+from .threadsafe import AST_LOCK
 
 _SCALARS = {"number"}
 
 
 def _array(rec: dict, key: str = "npy") -> np.ndarray | None:
     try:
-        arr = decode_array(rec[key])
+        with AST_LOCK:  # np.load parses the .npy header with ast.literal_eval
+            arr = decode_array(rec[key])
     except Exception:
         return None
     return arr if isinstance(arr, np.ndarray) and type(arr) is np.ndarray else None
