@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import release, runner, submission
+from . import release, runner, submission, suites
 from .manifest import Lab
 
 NOT_ALL = "public checks passed; hidden tests run at grading"
@@ -39,6 +39,10 @@ def check_sources(lab: Lab, sub: submission.Submission, questions: list[str]) ->
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
     chosen = [q for q in lab.questions if not questions or q.id in questions]
     run = runner.run(runner.Job(lab, sub.sources, "check", device="auto", include_hidden=False, broken=broken))
+    if any(q.is_suite for q in chosen):
+        suite_run = _run_own_suites(lab, sub)
+        run.tests.update(suite_run.tests)
+        run.notes += suite_run.notes
     static = sub.missing_symbols(lab)
     out = []
     for q in chosen:
@@ -50,6 +54,21 @@ def check_sources(lab: Lab, sub: submission.Submission, questions: list[str]) ->
     if run.collected is None:
         notes.append("the tests could not start: " + (run.output_tail.strip().splitlines() or ["no output"])[-1])
     return CheckResult(out, notes, run.seconds)
+
+
+def _run_own_suites(lab: Lab, sub: submission.Submission) -> runner.RunResult:
+    """The learner's own tests against the code they were given or wrote (the planted bugs stay hidden)."""
+    code = suites.implementation_sources(lab, learner=sub.sources)
+    missing = [f for f in lab.implementation_files if f not in code]
+    if missing:
+        r = runner.RunResult()
+        r.notes.append(f"your tests need {', '.join(missing)}, which is not in your submission")
+        return r
+    tests = {f: sub.sources[f] for f in lab.suite_files if f in sub.sources}
+    r = runner.run(runner.Job(lab, code, "suite", device="auto", suite_tests=tests))
+    r.notes = [f"your tests ran against {'your' if any(f in sub.sources for f in code) else 'the provided'} "
+               f"{', '.join(code)}; at grading they also meet planted bugs"] + r.notes
+    return r
 
 
 def print_table(console, lab: Lab, result: CheckResult) -> None:

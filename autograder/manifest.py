@@ -34,9 +34,18 @@ class Question:
     time_limit: float
     hint: str = ""
     weights: dict[str, float] = field(default_factory=dict)
+    kind: str = "tests"  # tests: our tests grade the learner's code | suite: the learner's tests, by mutation
+    implementation: tuple[str, ...] = ()  # suite: the modules the learner's tests import
+    chaffs: tuple[str, ...] = ("*",)  # suite: patterns over the planted-bug names this question is scored on
+
+    @property
+    def is_suite(self) -> bool:
+        return self.kind == "suite"
 
     def decides(self, node_id: str) -> bool:
         """True when a test node id ('hidden/test_x.py::test_y[cpu]') belongs to this question."""
+        if self.is_suite:  # suite runs collect the learner's file at the root: 'test_data.py::test_x'
+            return node_id.split("::")[0] == self.file
         name = node_id.split("::")[-1].split("[")[0]
         return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(node_id, p) for p in self.tests)
 
@@ -72,6 +81,14 @@ class Lab:
     def solution(self) -> Path:
         return paths.solution_dir(self.id)
 
+    @property
+    def suite_files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(q.file for q in self.questions if q.is_suite))
+
+    @property
+    def implementation_files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for q in self.questions if q.is_suite for f in q.implementation))
+
     def question(self, qid: str) -> Question:
         for q in self.questions:
             if q.id == qid:
@@ -103,11 +120,19 @@ def _parse(raw: dict, folder: Path) -> Lab:
     for q in raw["questions"]:
         if q["file"] not in answer_files:
             raise ValueError(f"question {q['id']}: file {q['file']!r} is not in answer_files")
+        kind = q.get("kind", "tests")
+        if kind not in ("tests", "suite"):
+            raise ValueError(f"question {q['id']}: kind must be 'tests' or 'suite', got {kind!r}")
+        if kind == "suite" and not (q["file"].startswith("test_") and q["file"].endswith(".py")):
+            raise ValueError(f"question {q['id']}: a suite question's file must be a test_*.py module")
+        if kind == "suite" and not q.get("implementation"):
+            raise ValueError(f"question {q['id']}: a suite question needs `implementation` (the modules it tests)")
         questions.append(Question(
             id=q["id"], title=q["title"], points=float(q["points"]), file=q["file"],
-            symbols=tuple(q.get("symbols", ())), tests=tuple(q["tests"]),
+            symbols=tuple(q.get("symbols", ())), tests=tuple(q.get("tests", ()) if kind == "suite" else q["tests"]),
             time_limit=float(q.get("time_limit", default_limit)), hint=q.get("hint", ""),
-            weights=dict(q.get("weights", {})),
+            weights=dict(q.get("weights", {})), kind=kind, implementation=tuple(q.get("implementation", ())),
+            chaffs=tuple(q.get("chaffs", ("*",))),
         ))
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):

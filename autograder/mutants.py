@@ -38,12 +38,16 @@ def load_all(lab: Lab) -> list[Mutant]:
 
 
 def _apply(path: Path, base: dict[str, str]) -> Mutant:
-    spec = tomllib.loads(path.read_text())
-    target = spec["file"]
+    """Apply one find/replace TOML to base (file name -> source); also used for suites' wheats and chaffs."""
+    try:
+        spec = tomllib.loads(path.read_text())
+        target = spec["file"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise MutantError(f"{path}: {exc}") from None
     if target not in base:
-        raise MutantError(f"{path}: file {target!r} is not an answer file")
+        raise MutantError(f"{path}: file {target!r} is not one of {', '.join(sorted(base))}")
     code = base[target]
-    for rep in spec["replace"]:
+    for rep in spec.get("replace", []):
         count = code.count(rep["find"])
         if count != 1:
             raise MutantError(f"{path}: {rep['find']!r} occurs {count} times in {target} (must be exactly once)")

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import sandbox, zygote
 from .manifest import Lab
 
 OUTPUT_TAIL = 64 * 1024
@@ -55,13 +55,18 @@ class RunResult:
 class Job:
     lab: Lab
     sources: dict[str, str]  # answer file -> code
-    mode: str  # grade | reference | check
+    mode: str  # grade | reference | check | suite (sources = an implementation, suite_tests = the learner's tests)
     device: str = "auto"
     tier: str | None = None
     slot: int = 0  # a hint only: sandbox.lease_uid picks a free uid machine-wide
     include_hidden: bool = True
     node_ids: list[str] | None = None
     broken: dict[str, str] = field(default_factory=dict)  # stem -> reason, decided before running
+    suite_tests: dict[str, str] | None = None  # suite mode: the learner's test files, collected at the root
+
+
+def _preload(lab: Lab) -> list[str]:
+    return [PRELOAD[f] for f in lab.frameworks if f in PRELOAD]
 
 
 def time_limit_of(lab: Lab, node_id: str) -> float:
@@ -69,13 +74,18 @@ def time_limit_of(lab: Lab, node_id: str) -> float:
     return q.time_limit if q else 60.0
 
 
-def make_workspace(job: Job, uid: int | None) -> Path:
-    base = Path(tempfile.mkdtemp(prefix="labkit-job-"))
+def make_workspace(job: Job, uid: int | None, parent: Path | None = None) -> Path:
+    base = Path(tempfile.mkdtemp(prefix="labkit-job-", dir=parent))
     os.chmod(base, 0o711)
     tests, answers, home = base / "tests", base / "answers", base / "home"
-    shutil.copytree(job.lab.public_tests, tests / "public", ignore=shutil.ignore_patterns("__pycache__"))
+    if job.mode == "suite":
+        tests.mkdir()
+        for name, code in (job.suite_tests or {}).items():
+            (tests / name).write_text(code)
+    else:
+        shutil.copytree(job.lab.public_tests, tests / "public", ignore=shutil.ignore_patterns("__pycache__"))
     hidden = job.lab.solution / "hidden_tests"
-    if job.include_hidden and hidden.is_dir():
+    if job.include_hidden and hidden.is_dir() and job.mode != "suite":
         shutil.copytree(hidden, tests / "hidden", ignore=shutil.ignore_patterns("__pycache__"))
     (tests / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings =\n    default\n")
     shutil.copy(job.lab.path / "lab.toml", tests / "lab.toml")
@@ -89,6 +99,11 @@ def make_workspace(job: Job, uid: int | None) -> Path:
     if uid is not None:
         for p in [home, *home.rglob("*")]:
             os.chown(p, uid, uid)
+        if parent is not None:  # jobs of one zygote share a view: only this job's uid may read its files
+            for p in [tests, answers, *tests.rglob("*"), *answers.rglob("*")]:
+                os.chown(p, 0, uid)
+                os.chmod(p, 0o750 if p.is_dir() else 0o640)
+            os.chmod(home, 0o700)
     return base
 
 
@@ -119,7 +134,13 @@ def run(job: Job) -> RunResult:
 
 
 def _run(job: Job, tier: str, uid: int | None) -> RunResult:
-    ws = make_workspace(job, uid)
+    pool = None
+    if zygote.enabled() and (uid is not None or not sandbox.running_as_root() or tier == "rlimits"):
+        try:
+            pool = zygote.get(tier, job.device != "cpu" and sandbox.gpu_present(), _preload(job.lab)).pool_dir
+        except zygote.ZygoteError:
+            pool = None  # started cold below, with the reason in the notes
+    ws = make_workspace(job, uid, pool)
     result = RunResult(tier=tier, uid=uid)
     if uid is None and sandbox.running_as_root():
         result.notes.append("ran as root: this Python installation is not readable by an unprivileged uid")
@@ -169,21 +190,32 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
     read_fd, write_fd = os.pipe()
     cfg = {
         "mode": job.mode, "answers_dir": str(ws / "answers"), "tests_dir": str(ws / "tests"), "channel_fd": write_fd,
-        "answer_stems": [Path(f).stem for f in job.lab.answer_files], "broken": broken, "device": job.device,
+        "answer_stems": [] if job.mode == "suite" else
+        [Path(f).stem for f in job.lab.answer_files if f not in job.lab.suite_files],
+        "broken": broken, "device": job.device,
         "node_ids": pending, "time_limits": {q.id: q.time_limit for q in job.lab.questions},
-        "preload": [PRELOAD[f] for f in job.lab.frameworks if f in PRELOAD],
+        "preload": _preload(job.lab),
     }
     cfg_path = ws / "tests" / f"config-{result.restarts}.json"
     cfg_path.write_text(json.dumps(cfg))
     cfg_path.chmod(0o644)
     limits = sandbox.Limits(memory_mb=job.lab.memory_limit_mb, cpu_seconds=int(job.lab.time_limit) + 30)
     gpu = job.device != "cpu" and sandbox.gpu_present()
-    argv = sandbox.command(tier, ["-m", "autograder.worker", str(cfg_path)], scratch=[ws / "home"],
-                           ro=[ws / "tests", ws / "answers"], uid=uid, limits=limits, gpu=gpu)
-    env = sandbox.environment(ws / "home", tier, job.device)
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            pass_fds=[write_fd], preexec_fn=sandbox.preexec(limits, tier, uid, gpu=gpu), env=env,
-                            cwd=ws / "home")
+    proc = None
+    if ws.parent.name.startswith("labkit-pool-"):  # the workspace was made for a warm zygote
+        try:
+            z = zygote.get(tier, gpu, cfg["preload"])
+            env = sandbox.environment(ws / "home", "pooled", job.device)
+            proc = z.spawn(cfg_path, uid, sandbox.rlimits(limits, uid, gpu), env, ws / "home", write_fd)
+        except zygote.ZygoteError as exc:
+            result.notes.append(f"started a cold worker: {exc}")
+    if proc is None:
+        argv = sandbox.command(tier, ["-m", "autograder.worker", str(cfg_path)], scratch=[ws / "home"],
+                               ro=[ws / "tests", ws / "answers"], uid=uid, limits=limits, gpu=gpu)
+        env = sandbox.environment(ws / "home", tier, job.device)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                pass_fds=[write_fd], preexec_fn=sandbox.preexec(limits, tier, uid, gpu=gpu),
+                                env=env, cwd=ws / "home")
     os.close(write_fd)
     try:
         return _read(job, proc, read_fd, result, broken, started, ws / "home", limits.scratch_mb)
@@ -221,7 +253,8 @@ def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str
     current: tuple[str, str, float] | None = None  # ("test"|"import", id, since)
     finished = False
     exited_at = None
-    watch_disk = result.tier != "namespace"  # the namespace tier caps scratch with a sized tmpfs instead
+    # a cold namespace worker's scratch is a sized tmpfs; everywhere else a watchdog caps it
+    watch_disk = result.tier != "namespace" or isinstance(proc, zygote.Child)
     next_disk_check = 0.0
     while True:
         now = time.monotonic()
@@ -284,6 +317,9 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
         result.tests[tid] = TestOutcome(tid, str(ev.get("outcome")), str(ev.get("message", ""))[:2000],
                                         float(ev.get("duration", 0.0)), list(ev.get("values", [])))
         return None, False
+    elif kind == "collect_error":  # a test module that does not import (suite mode goes on without it)
+        tid = str(ev["id"])
+        result.tests.setdefault(tid, TestOutcome(tid, "failed", str(ev.get("message", ""))[:2000]))
     elif kind == "import":
         return ("import", str(ev["stem"]), now), False
     elif kind == "imported":

@@ -128,7 +128,8 @@ def _ancestors(path: Path) -> list[Path]:
 
 
 def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None = None,
-                uid: int | None = None, gpu: bool = False, scratch_mb: int = 512) -> list[str]:
+                uid: int | None = None, gpu: bool = False, scratch_mb: int = 512,
+                rw: list[Path] | None = None, readonly_tmp: bool = False) -> list[str]:
     ro = [Path(sys.base_prefix), Path(sys.prefix), paths.PACKAGE, paths.DATASETS]
     argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox",
@@ -146,7 +147,7 @@ def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None 
         argv += ["--dev-bind", dev, dev]
     made: set[Path] = {Path("/usr"), Path("/etc"), Path("/sys"), Path("/tmp")}
     binds = [("--ro-bind", p) for p in ro if p.exists()] + [("--ro-bind", p) for p in (ws_readonly or [])] \
-        + [("--tmpfs", p) for p in scratch]
+        + [("--tmpfs", p) for p in scratch] + [("--bind", p) for p in (rw or [])]
     for flag, p in binds:
         for a in _ancestors(p):
             if a not in made:
@@ -155,6 +156,8 @@ def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None 
         # scratch space is a size-capped tmpfs: a disk filler fills its own RAM quota, not the grader's disk
         argv += ["--perms", "1777", "--size", size, "--tmpfs", str(p)] if flag == "--tmpfs" else [flag, str(p), str(p)]
         made.add(p)
+    if readonly_tmp:  # a zygote's children share this view: /tmp must not carry files from job to job
+        argv += ["--remount-ro", "/tmp"]
     if running_as_root() and uid is not None:
         # bwrap runs privileged (so it can read the root-owned Python install); the job itself does not
         argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
@@ -165,10 +168,11 @@ def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None 
 
 
 def command(tier: str, python_args: list[str], scratch: list[Path], ro: list[Path], uid: int | None,
-            limits: Limits, gpu: bool = False) -> list[str]:
+            limits: Limits, gpu: bool = False, rw: list[Path] | None = None, readonly_tmp: bool = False) -> list[str]:
     python = [sys.executable, "-s", "-P", *python_args]
     if tier == "namespace":
-        return _bwrap_argv(shutil.which("bwrap"), scratch, ro, uid=uid, gpu=gpu, scratch_mb=limits.scratch_mb) + python
+        return _bwrap_argv(shutil.which("bwrap"), scratch, ro, uid=uid, gpu=gpu, scratch_mb=limits.scratch_mb,
+                           rw=rw, readonly_tmp=readonly_tmp) + python
     return python
 
 
@@ -181,20 +185,26 @@ def gpu_present() -> bool:
     return bool(gpu_devices())
 
 
-def preexec(limits: Limits, tier: str, uid: int | None, gpu: bool = False):
-    """Runs in the child between fork and exec: new session, rlimits, and (rlimits tier, as root) drop to uid."""
+def rlimits(limits: Limits, uid: int | None, gpu: bool = False) -> dict[str, int]:
+    """The resource limits of one job, by resource name (a zygote's child applies them itself)."""
     # CUDA reserves tens of GB of virtual address space at start-up, so RLIMIT_AS would stop it: GPU jobs
     # are bounded by the card's memory and the wall-clock limit instead
-    mem = resource.RLIM_INFINITY if gpu else limits.memory_mb * 1024 * 1024
+    out = {"RLIMIT_AS": resource.RLIM_INFINITY if gpu else limits.memory_mb * 1024 * 1024,
+           "RLIMIT_CPU": limits.cpu_seconds, "RLIMIT_NOFILE": limits.open_files,
+           "RLIMIT_FSIZE": limits.file_mb * 1024 * 1024, "RLIMIT_CORE": 0}
+    if uid is not None:
+        out["RLIMIT_NPROC"] = limits.processes
+    return out
+
+
+def preexec(limits: Limits, tier: str, uid: int | None, gpu: bool = False):
+    """Runs in the child between fork and exec: new session, rlimits, and (rlimits tier, as root) drop to uid."""
+    wanted = rlimits(limits, uid, gpu)
 
     def apply():
         os.setsid()
-        for res, val in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, limits.cpu_seconds),
-                         (resource.RLIMIT_NOFILE, limits.open_files),
-                         (resource.RLIMIT_FSIZE, limits.file_mb * 1024 * 1024), (resource.RLIMIT_CORE, 0)):
-            resource.setrlimit(res, (val, val))
-        if uid is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        for name, val in wanted.items():
+            resource.setrlimit(getattr(resource, name), (val, val))
         if tier == "rlimits" and uid is not None:
             os.setgroups([])
             os.setgid(uid)
@@ -225,7 +235,8 @@ def environment(ws_home: Path, tier: str, device: str) -> dict[str, str]:
 
 def kill_job(proc: subprocess.Popen, uid: int | None) -> None:
     """Kill the job's process group and, as root, every process its uid still owns (setsid daemons too)."""
-    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), lambda: proc.kill()):
+    group = [lambda: os.killpg(proc.pid, signal.SIGKILL)] if isinstance(proc, subprocess.Popen) else []
+    for target in (*group, lambda: proc.kill()):  # a zygote's child is killed by its zygote, by group
         try:
             target()
         except (ProcessLookupError, PermissionError, OSError):

@@ -1,0 +1,127 @@
+"""Grading tests that learners write, by mutation (wheats and chaffs, as in Brown's Examplar).
+
+A suite question names a learner's test module and the implementation it tests. The grader runs that
+module, in a fresh sandboxed worker per variant, against correct implementations ("wheats": the
+reference, plus refactored equivalents) and planted-bug ones ("chaffs"):
+
+    solutions/<lab>/wheats/<name>.toml   find/replace over an implementation file (mutants.py format)
+    solutions/<lab>/chaffs/<name>.toml
+
+A suite that fails on any wheat run (the plain one runs twice, so flaky suites show) earns nothing;
+otherwise it earns points x chaffs killed / chaffs. Implementations are looked up in solutions/<lab>/
+first (hidden reference code), then labs/<lab>/ (code the learner was given). Feedback names test
+functions and chaff descriptions only: a learner's test can read the implementation it runs against,
+so its messages and output never come back to the learner.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import runner
+from .manifest import Lab, Question
+from .mutants import MutantError, _apply
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    kind: str  # wheat | chaff
+    description: str
+    sources: dict[str, str]
+
+
+@dataclass
+class SuiteResult:
+    runs: list[tuple[Variant, runner.RunResult]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def implementation_sources(lab: Lab, learner: dict[str, str] | None = None) -> dict[str, str]:
+    """The code the suites test. learner: use the learner's own answer files where they have one (check)."""
+    out = {}
+    for name in lab.implementation_files:
+        if learner is not None and name in learner:
+            out[name] = learner[name]
+            continue
+        for folder in ((lab.solution, lab.path) if learner is None else (lab.path,)):
+            if (folder / name).is_file():
+                out[name] = (folder / name).read_text()
+                break
+        else:
+            if learner is None:
+                raise MutantError(f"{lab.id}: implementation file {name} is in neither {lab.solution} nor {lab.path}")
+    return out
+
+
+def variants(lab: Lab) -> list[Variant]:
+    base = implementation_sources(lab)
+    out = [Variant("reference", "wheat", "the reference implementation", base),
+           Variant("reference-again", "wheat", "the reference implementation, run a second time", base)]
+    for kind in ("wheat", "chaff"):
+        folder = lab.solution / f"{kind}s"
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            m = _apply(path, base)
+            out.append(Variant(m.name, kind, m.description, m.sources))
+    return out
+
+
+def chaffs_of(q: Question, all_variants: list[Variant]) -> list[Variant]:
+    return [v for v in all_variants if v.kind == "chaff" and any(fnmatch.fnmatchcase(v.name, p) for p in q.chaffs)]
+
+
+def run(lab: Lab, learner_tests: dict[str, str], device: str, tier: str | None,
+        only: list[Variant] | None = None) -> SuiteResult:
+    """Every variant against the learner's test files, one sandboxed worker each, in order."""
+    result = SuiteResult()
+    for v in only if only is not None else variants(lab):
+        job = runner.Job(lab, v.sources, "suite", device=device, tier=tier, suite_tests=learner_tests)
+        r = runner.run(job)
+        result.seconds += r.seconds
+        result.runs.append((v, r))
+    return result
+
+
+def _test_name(node_id: str) -> str:
+    """A test's function name, cut to an identifier: parametrize ids are learner-chosen text."""
+    name = node_id.split("::")[-1]
+    return re.sub(r"[^A-Za-z0-9_]", "", name.split("[")[0])[:80] or "a test"
+
+
+def _tests_of(q: Question, r: runner.RunResult) -> dict[str, str]:
+    return {tid: t.outcome for tid, t in r.tests.items() if q.decides(tid) and t.outcome != "skipped"}
+
+
+def score_question(q: Question, suites: SuiteResult) -> tuple[float, str, list[tuple[str, bool, str]]]:
+    """(fraction earned, reason, [(check id, passed, message)]) for one suite question."""
+    wheats = [(v, r) for v, r in suites.runs if v.kind == "wheat"]
+    chaffs = [(v, r) for v, r in suites.runs if v in chaffs_of(q, [v for v, _ in suites.runs])]
+    checks = []
+    for v, r in wheats:
+        tests = _tests_of(q, r)
+        bad = sorted(_test_name(t) for t, o in tests.items() if o != "passed")
+        if not tests:
+            why = f"no test was collected from {q.file}" if r.collected is not None else \
+                f"the tests could not run ({(r.notes or ['the worker died'])[-1][:200]})"
+            checks.append((f"wheat:{v.name}", False, why))
+        elif bad:
+            checks.append((f"wheat:{v.name}", False,
+                           f"{', '.join(bad[:3])} failed on a correct implementation ({v.description})"))
+        else:
+            checks.append((f"wheat:{v.name}", True, ""))
+    if not all(ok for _, ok, _ in checks):
+        first = next(m for _, ok, m in checks if not ok)
+        return 0.0, f"your tests must pass on correct code first: {first}", checks
+    if not chaffs:
+        return 0.0, "no planted bug is configured for this question (a lab error)", checks
+    killed = 0
+    for v, r in chaffs:
+        outcomes = _tests_of(q, r)
+        caught = any(o != "passed" for o in outcomes.values()) or not outcomes
+        killed += caught
+        checks.append((f"chaff:{v.name}", caught, "" if caught else f"not caught: {v.description}"))
+    missed = [v.description for v, r in chaffs if not next(ok for cid, ok, _ in checks if cid == f"chaff:{v.name}")]
+    reason = f"caught {killed} of {len(chaffs)} planted bugs" + (f"; missed: {'; '.join(missed[:3])}" if missed else "")
+    return killed / len(chaffs), reason, checks

@@ -1,0 +1,90 @@
+"""The warm worker pool: jobs forked from a pre-imported zygote start fresh, isolated, and survive its death."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from autograder import manifest, paths, runner, sandbox, zygote
+
+LAB_TOML = '''
+id = "98-warm-demo"
+title = "Warm pool demo"
+duties = [4]
+frameworks = ["numpy"]
+answer_files = ["test_state.py"]
+time_limit = 60
+question_time_limit = 20
+
+[[questions]]
+id = "q1"
+title = "state"
+points = 1
+kind = "suite"
+file = "test_state.py"
+implementation = ["impl.py"]
+'''
+
+# run twice in a row by the same zygote: the second job must not see what the first one left behind
+LEAVES_STATE = '''
+import os, sys, numpy, tempfile
+
+def test_fresh_then_dirty():
+    assert not hasattr(numpy, "LEFT_BEHIND") and "left_behind" not in sys.modules
+    assert os.environ.get("LEFT_BEHIND") is None
+    numpy.LEFT_BEHIND = 1
+    sys.modules["left_behind"] = numpy
+    os.environ["LEFT_BEHIND"] = "1"
+
+def test_own_uid_and_home():
+    assert os.environ["HOME"] == os.getcwd()
+    assert tempfile.gettempdir().startswith(os.environ["HOME"]) or tempfile.gettempdir() == "/tmp"  # cold: a fresh tmpfs
+    assert os.access(tempfile.gettempdir(), os.W_OK)
+    assert not os.path.exists(SOLUTIONS) or os.environ.get("LABKIT_TIER") == "rlimits"
+'''
+
+
+@pytest.fixture
+def warm_lab(tmp_path, monkeypatch):
+    if not zygote.enabled():
+        pytest.skip("the warm pool is off (LABKIT_WARM=0 or not Linux)")
+    lab = tmp_path / "labs" / "98-warm-demo"
+    (lab / "tests").mkdir(parents=True)
+    (lab / "lab.toml").write_text(LAB_TOML)
+    (lab / "impl.py").write_text("X = 1\n")
+    monkeypatch.setattr(paths, "SOLUTIONS", tmp_path / "solutions")
+    return manifest.load(lab)
+
+
+def _run(lab):
+    tests = LEAVES_STATE.replace("SOLUTIONS", repr(str(paths.SOLUTIONS)))
+    if sandbox.best_tier() == "rlimits":  # the grader's files stay readable at that tier (README: threat model)
+        tests = tests.replace('os.environ.get("LABKIT_TIER") == "rlimits"', "True")
+    return runner.run(runner.Job(lab, {"impl.py": "X = 1\n"}, "suite", device="cpu",
+                                 suite_tests={"test_state.py": tests}))
+
+
+def test_jobs_forked_from_one_zygote_share_no_state(warm_lab):
+    for _ in range(3):
+        r = _run(warm_lab)
+        assert {t.outcome for t in r.tests.values()} == {"passed"}, (r.tests, r.notes, r.output_tail[-1500:])
+        assert not any("cold" in n for n in r.notes)
+    assert zygote.get(sandbox.best_tier(), False, ["numpy"]).children == {}
+
+
+def test_a_dead_zygote_is_replaced(warm_lab):
+    _run(warm_lab)
+    z = zygote.get(sandbox.best_tier(), False, ["numpy"])
+    os.killpg(z.proc.pid, signal.SIGKILL)
+    z.proc.wait()
+    r = _run(warm_lab)  # the dead one is noticed (first spawn fails or the job dies): nothing hangs
+    r = _run(warm_lab)
+    assert {t.outcome for t in r.tests.values()} == {"passed"}, r.notes
+    assert zygote.get(sandbox.best_tier(), False, ["numpy"]) is not z
+
+
+def test_cold_workers_still_work(warm_lab, monkeypatch):
+    monkeypatch.setenv("LABKIT_WARM", "0")
+    r = _run(warm_lab)
+    assert {t.outcome for t in r.tests.values()} == {"passed"}, (r.tests, r.output_tail[-1500:])
