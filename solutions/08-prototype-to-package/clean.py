@@ -1,0 +1,68 @@
+"""Cleaning the raw survey export (messy_fair.csv) into a typed table a model can trust.
+
+The contract `clean` keeps (the tests check each line):
+- the typo `yrs_marred` is renamed to `yrs_married`;
+- duplicate rows of the same respondent (same `id`) are dropped, the first one kept;
+- `age` loses its unit ("32 yrs", "32 Years" -> 32.0); ages outside [AGE_MIN, AGE_MAX] become NaN;
+- `income` text becomes a number: "52.3k"/"52.3K" -> 52300.0, "0.05M"/"0.05m" -> 50000.0, "" -> NaN,
+  rounded to the cent so that "52.3k" and "52300" compare equal;
+- the leak `affairs` (the label is derived from it) is dropped;
+- rows with missing values are KEPT (the model imputes them): clean never drops a valid row;
+- the result has exactly the columns COLUMNS in that order, a fresh 0..n-1 index, float64 features and
+  int64 `id` / `had_affair`; the input frame is not modified.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+AGE_MIN, AGE_MAX = 16.0, 100.0
+LEAKS = ["affairs"]
+RENAMES = {"yrs_marred": "yrs_married"}
+NUMERIC = ["rate_marriage", "age", "yrs_married", "children", "religious", "educ", "occupation",
+           "occupation_husb", "income"]
+COLUMNS = ["id", *NUMERIC, "had_affair"]
+
+
+def parse_age(values: pd.Series) -> pd.Series:
+    """Ages as float64: strip a unit (y, yrs, year(s), any case) and whitespace; impossible ages -> NaN.
+
+    Example: ["32", "32 yrs", "17.5 Years", "150", None] -> [32.0, 32.0, 17.5, NaN, NaN]
+    """
+    ### BEGIN SOLUTION
+    text = values.astype("string").str.strip().str.lower()
+    text = text.str.replace(r"\s*(years|year|yrs|yr|y)$", "", regex=True)
+    age = pd.to_numeric(text, errors="coerce").astype("float64")
+    return age.where(age.between(AGE_MIN, AGE_MAX))
+    ### END SOLUTION
+
+
+def parse_amount(values: pd.Series) -> pd.Series:
+    """Money as float64 rounded to the cent: "52300" -> 52300.0, "52.3k"/"52.3K" -> 52300.0,
+    "1.2M"/"1.2m" -> 1200000.0; blank or unreadable -> NaN.
+
+    Multiply the number by 1e3 (k) or 1e6 (m) first, then round(2): 0.0523 * 1e6 is 52300.000000000004.
+    """
+    ### BEGIN SOLUTION
+    text = values.astype("string").str.strip().str.lower()
+    scale = np.where(text.str.endswith("k").fillna(False), 1e3,
+                     np.where(text.str.endswith("m").fillna(False), 1e6, 1.0))
+    number = pd.to_numeric(text.str.rstrip("km"), errors="coerce").astype("float64")
+    return (number * scale).round(2)
+    ### END SOLUTION
+
+
+def clean(df: pd.DataFrame) -> pd.DataFrame:
+    """The cleaned copy of a raw export (see the module docstring for the contract).
+
+    Input: the columns of messy_fair.csv in any order (text or numbers). Output: COLUMNS, index 0..n-1.
+    """
+    ### BEGIN SOLUTION
+    out = df.rename(columns=RENAMES)
+    out = out.drop_duplicates(subset="id", keep="first")
+    out = out.drop(columns=[c for c in LEAKS if c in out.columns])
+    out = out.assign(age=parse_age(out["age"]), income=parse_amount(out["income"]))
+    out[NUMERIC] = out[NUMERIC].apply(pd.to_numeric, errors="coerce").astype("float64")
+    out = out.astype({"id": "int64", "had_affair": "int64"})
+    return out[COLUMNS].reset_index(drop=True)
+    ### END SOLUTION
