@@ -15,6 +15,10 @@
 import math
 import random
 
+# test_engine_properties.ipynb explores with the engine in engine.py; in engine.ipynb your answer cells
+# below replace these names
+from engine import MLP, Value, central_difference, check_relu_backward, sgd_step, topological_sort
+
 # %% [markdown]
 # ## Your answers
 # Fill in each function below. The docstrings give the formulas and the contract the tests rely on.
@@ -111,3 +115,39 @@ for engine in (Value, Leaky):
         print(engine.__name__, "passed")
     except Exception as exc:
         print(engine.__name__, "caught:", type(exc).__name__, str(exc)[:80])
+
+
+# %% [markdown]
+# ## Explore: run your property tests (q6, in test_engine_properties.ipynb)
+# The cell below runs every `test_*` function defined above, first on the engine as it is, then with a
+# planted bug (relu's gradient with `>=`, so 1 at exactly 0). A good suite passes the first time and fails
+# the second. Plant other bugs the same way. (engine.ipynb defines no tests: nothing runs there.)
+
+# %%
+def run_my_tests():
+    for name, fn in sorted(globals().items()):
+        if name.startswith("test_") and callable(fn):
+            try:
+                fn()
+                print(f"  {name}: passed")
+            except Exception as exc:
+                print(f"  {name}: FAILED ({type(exc).__name__})")
+
+
+def relu_ge(self):
+    out = Value(max(self.data, 0.0), (self,), "relu")
+
+    def _backward():
+        self.grad += (self.data >= 0) * out.grad
+    out._backward = _backward
+    return out
+
+
+print("engine as it is:")
+run_my_tests()
+good_relu, Value.relu = Value.relu, relu_ge
+try:
+    print("relu backward with >=:")
+    run_my_tests()
+finally:
+    Value.relu = good_relu
