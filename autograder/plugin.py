@@ -174,6 +174,8 @@ class Verdict:
             tag, data = plain(value)
         except Exception as exc:
             raise AssertionError(f"{name}: returned {type(value).__name__}, which is not plain data ({exc})") from None
+        if any(r["name"] == name for r in self.records):  # values are matched to the reference's by name
+            raise AssertionError(f"verdict name {name!r} is recorded twice in this test: give each value its own name")
         rec = {"name": name, "kind": kind, "tag": tag, **spec}
         if isinstance(data, str):
             rec["text"] = data
@@ -210,6 +212,20 @@ class Verdict:
         rec["truth"] = encode_array(np.asarray(y_true))
         acc = float(np.mean(np.asarray(y_pred) == np.asarray(y_true))) if np.shape(y_pred) == np.shape(y_true) else 0.0
         assert acc >= minimum, f"{name}: accuracy {acc:.3f} is below {minimum}"
+
+    def series(self, name: str, values, *, plot: str = "line") -> None:
+        """Plot data for the feedback page only (a learning curve, a confusion matrix): never compared or scored.
+
+        values: a 1-D array (plot="line") or a 2-D array (plot="matrix", or "line" for several curves, one per row).
+        """
+        arr = np.asarray(values, dtype=float)
+        if arr.ndim not in (1, 2) or not 0 < arr.size <= SERIES_MAX:
+            raise ValueError(f"{name}: plot data must be a 1-D or 2-D array of 1 to {SERIES_MAX} numbers")
+        self.records.append({"name": name, "kind": "series", "tag": "series", "plot": str(plot)[:20],
+                             "npy": encode_array(arr)})
+
+
+SERIES_MAX = 10_000  # numbers per plot: plot data travels in the result record
 
 
 def _short(arr: np.ndarray) -> str:
@@ -329,6 +345,11 @@ def pytest_collection_modifyitems(session, config, items):
         if question is not None:
             limit = (STATE.get("time_limits") or {}).get(question.id, question.time_limit)
             item.add_marker(pytest.mark.timeout(limit))
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        emit({"ev": "collect_error", "id": report.nodeid, "message": "could not be collected (import error?)"})
 
 
 def pytest_collection_finish(session):

@@ -5,6 +5,8 @@ importing): the runner restarts it for the tests not yet reported, so questions 
 """
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
 import selectors
@@ -16,13 +18,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox, zygote
+from . import sandbox, threadsafe, zygote
 from .manifest import Lab
 
 OUTPUT_TAIL = 64 * 1024
 GRACE = 5.0  # seconds past a test's own limit before the parent kills the worker (pytest-timeout fires first)
 # imported by the worker before gc.freeze() and before any learner code, so tests do not pay for them
-PRELOAD = {"numpy": "numpy", "scipy": "scipy", "scikit-learn": "sklearn", "torch": "torch", "keras": "keras"}
+PRELOAD = {"numpy": "numpy", "scipy": "scipy", "scikit-learn": "sklearn", "torch": "torch", "keras": "keras",
+           "pandas": "pandas", "statsmodels": "statsmodels"}
 IMPORT_LIMIT = 60.0  # importing torch and keras takes ~6 s here; capped at a quarter of the lab's limit
 
 
@@ -65,8 +68,32 @@ class Job:
     suite_tests: dict[str, str] | None = None  # suite mode: the learner's test files, collected at the root
 
 
+# third-party packages whose modules the lab's own tests import are imported by the zygote too
+WARM_PACKAGES = {"numpy", "scipy", "sklearn", "torch", "keras", "pandas", "statsmodels", "hypothesis"}
+
+
 def _preload(lab: Lab) -> list[str]:
-    return [PRELOAD[f] for f in lab.frameworks if f in PRELOAD]
+    frameworks = [PRELOAD[f] for f in lab.frameworks if f in PRELOAD]
+    return list(dict.fromkeys(frameworks + list(_test_imports(lab.public_tests, lab.solution))))
+
+
+@functools.lru_cache(maxsize=64)
+def _test_imports(public: Path, solution: Path) -> tuple[str, ...]:
+    """Modules the lab's tests and answers import from WARM_PACKAGES (sklearn.utils.estimator_checks...)."""
+    found = set()
+    # and what the reference answers import: submissions mostly import the same (names only: nothing runs)
+    files = [*public.rglob("test_*.py"), *(solution / "hidden_tests").rglob("test_*.py"), *solution.glob("*.py")]
+    for f in files:
+        try:
+            with threadsafe.AST_LOCK:
+                tree = ast.parse(f.read_text())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            found |= {n for n in names if n.split(".")[0] in WARM_PACKAGES}
+    return tuple(sorted(found))
 
 
 def time_limit_of(lab: Lab, node_id: str) -> float:

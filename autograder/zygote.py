@@ -165,7 +165,10 @@ class Child:
         return self.returncode
 
     def kill(self) -> None:
-        self.zygote.send({"kill": self.job_id})
+        try:
+            self.zygote.send({"kill": self.job_id})
+        except ZygoteError:
+            pass  # the zygote is gone, and its PID namespace (or the uid sweep) took its children with it
 
     def wait(self, timeout: float | None = None) -> int | None:
         if not self.done.wait(timeout) and not self.zygote.dead:
@@ -217,6 +220,9 @@ class Zygote:
             except OSError:
                 data = b""
             if not data:
+                if os.environ.get("LABKIT_ZYGOTE_DEBUG"):
+                    rc = self.proc.wait()
+                    sys.stderr.write(f"zygote died rc={rc}: {self.log.read_text(errors='replace')[-2000:]}\n")
                 self.dead = True
                 for c in list(self.children.values()):
                     c.done.set()
