@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from .atomic import write_json, write_text
+from .feedback_html import feedback_html
 from .manifest import Lab
 
 
@@ -16,6 +17,7 @@ def write_all(out: Path, lab: Lab, records: list[dict]) -> None:
     out = Path(out)
     for r in records:
         write_text(out / "feedback" / f"{r['student']}.md", feedback_markdown(lab, r))
+        write_text(out / "feedback" / f"{r['student']}.html", feedback_html(lab, r))
         write_json(out / "gradescope" / r["student"] / "results.json", gradescope(r))
     write_text(out / "junit.xml", junit(lab, records))
     write_json(out / "gradebook.json", gradebook_json(lab, records))
