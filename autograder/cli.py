@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import checking, grade as grading, manifest, paths, release, report, sandbox
+from .cluster import ClusterError  # dask itself loads only with --cluster
 from .manifest import DUTIES
 
 console = Console(stderr=False, highlight=False)
@@ -96,16 +97,18 @@ def check(lab, questions, path):
 @click.option("--repeat", type=int, default=1, show_default=True, help="Grade each K times and flag differing scores.")
 @click.option("--min-isolation", type=click.Choice(sandbox.TIERS), default=None,
               help="Refuse to grade below this isolation tier.")
-def grade(lab, submissions, out, jobs, device, ci, pass_mark, resume, repeat, min_isolation):
+@click.option("--cluster", metavar="tcp://HOST:PORT|local", default=None,
+              help="Grade on a Dask cluster (its scheduler's address), or on a LocalCluster of --jobs workers.")
+def grade(lab, submissions, out, jobs, device, ci, pass_mark, resume, repeat, min_isolation, cluster):
     """Grade SUBMISSIONS (folders, .zip, .py, .ipynb, or a folder with one subfolder per student)."""
     spec = _lab(lab)
     if device == "cuda" and not _cuda_available():
         raise click.UsageError("--device cuda: no CUDA device is available here")
     opts = grading.BatchOptions(out=out, jobs=jobs, device=device, resume=resume, repeat=max(1, repeat),
-                                min_isolation=min_isolation)
+                                min_isolation=min_isolation, cluster=cluster)
     try:
         batch = _run_batch(spec, list(submissions), opts, quiet=ci)
-    except (grading.IsolationError, grading.reference.ReferenceError) as exc:
+    except (grading.IsolationError, grading.reference.ReferenceError, ClusterError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(EXIT_SETUP)
     if not batch.records:
@@ -185,7 +188,9 @@ def release_cmd(labs, out):
 @click.argument("labs", nargs=-1)
 @click.option("--all", "all_labs", is_flag=True, help="Every lab.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def validate(labs, all_labs, as_json):
+@click.option("--profile", "with_profile", is_flag=True,
+              help="Then profile the solution: where grading time goes (imports, collection, each test).")
+def validate(labs, all_labs, as_json, with_profile):
     """Grade the solution (must be full), the stubs (must be zero) and every mutant (must lose points)."""
     from . import validate as validation
     if not labs and not all_labs:
@@ -193,8 +198,11 @@ def validate(labs, all_labs, as_json):
     specs = manifest.all_labs() if all_labs else [_lab(name) for name in labs]
     results = {spec.id: validation.validate(spec) for spec in specs}
     failed = any(not v.ok for vs in results.values() for v in vs)
+    profiles = {spec.id: _profile_of(spec, None, "cpu") for spec in specs} if with_profile else {}
     if as_json:
-        click.echo(json.dumps({k: [v.__dict__ for v in vs] for k, vs in results.items()}, indent=2))
+        verdicts = {k: [v.__dict__ for v in vs] for k, vs in results.items()}
+        click.echo(json.dumps({"validation": verdicts, "profiles": {k: p.as_dict() for k, p in profiles.items()}}
+                              if with_profile else verdicts, indent=2))
     else:
         for lab_id, verdicts in results.items():
             table = Table(title=f"validate {lab_id}")
@@ -204,7 +212,39 @@ def validate(labs, all_labs, as_json):
                 table.add_row(v.subject, v.expected, f"{v.total:g}/{v.max:g}",
                               "[green]ok[/green]" if v.ok else "[red]FAIL[/red]", v.detail[:80])
             console.print(table)
+            if lab_id in profiles:
+                from .profiling import print_profile
+                print_profile(console, profiles[lab_id])
     sys.exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+def _profile_of(spec, path, device):
+    from . import profiling, submission
+    if path is None:
+        return profiling.profile(spec, release.solution_sources(spec), "solution", device)
+    sub = submission.load(spec, Path(path).stem, Path(path), release.stub_sources(spec))
+    broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
+    return profiling.profile(spec, sub.sources, str(path), device, broken=broken)
+
+
+@main.command("profile")
+@click.argument("lab")
+@click.argument("submission", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def profile_cmd(lab, submission, device, as_json):
+    """Where the time goes when grading one SUBMISSION of LAB (default: the solution).
+
+    Worker start and framework imports, each answer's import, test collection, then every test (public
+    and hidden; setup + call + teardown, so data loaded by fixtures counts), against the lab's time limit.
+    """
+    spec = _lab(lab)
+    prof = _profile_of(spec, submission, device)
+    if as_json:
+        click.echo(json.dumps(prof.as_dict(), indent=2))
+    else:
+        from .profiling import print_profile
+        print_profile(console, prof)
 
 
 @main.command()
@@ -253,6 +293,16 @@ def nbgrader_import(course, lab, out):
     records = nbgrader_course.import_gradebook(course, spec, out)
     print_gradebook(spec, records, out, "nbgrader")
 
+
+def _reports_and_exports() -> None:
+    """Verbs that read a graded batch or a lab and write pages and files for people and other systems."""
+    from . import class_report, exports, similarity, transcript
+    for cmd in (class_report.command, similarity.command, transcript.command, exports.gradescope_command,
+                exports.ci_template_command, exports.lms_command):
+        main.add_command(cmd)
+
+
+_reports_and_exports()
 
 if __name__ == "__main__":
     main()

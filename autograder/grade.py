@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, reference, release, runner, sandbox, scoring, submission
+from . import __version__, reference, release, runner, sandbox, scoring, submission, suites
 from .atomic import write_json
 from .manifest import Lab
 
@@ -32,6 +32,7 @@ class BatchOptions:
     repeat: int = 1
     min_isolation: str | None = None
     tier: str | None = None
+    cluster: str | None = None  # a Dask scheduler address, or "local": grade there (autograder.cluster)
 
 
 @dataclass
@@ -71,23 +72,38 @@ def input_digest(lab_digest: str, sub: submission.Submission, device: str) -> st
 def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, device: str, tier: str) -> dict:
     static = sub.missing_symbols(lab)
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
-    run = None
-    if len(static) < len(lab.questions):
+    run = suite_run = None
+    if any(q.id not in static for q in lab.questions if not q.is_suite):
         run = runner.run(runner.Job(lab, sub.sources, "grade", device=device, tier=tier, broken=broken))
+    if any(q.id not in static for q in lab.questions if q.is_suite):
+        suite_run = suites.run(lab, {f: sub.sources[f] for f in lab.suite_files if f in sub.sources}, device, tier)
     if run is not None and run.tampering:
         why = f"the submission tampered with the grader's result channel ({run.tampering[0]})"
         static = {q.id: why for q in lab.questions}
-    questions = scoring.score(lab, ref, run, static)
+    questions = scoring.score(lab, ref, run, static, suite_run)
     return {
         "student": sub.student, "lab": lab.id, "origin": str(sub.origin), "answers_from": sub.used,
         "total": round(sum(q.score for q in questions), 4), "max": lab.points,
         "questions": scoring.as_dict(questions), "device": device, "isolation": tier,
-        "seconds": round(run.seconds, 3) if run else 0.0, "job_uid": run.uid if run else None, "restarts": run.restarts if run else 0,
+        "seconds": round((run.seconds if run else 0.0) + (suite_run.seconds if suite_run else 0.0), 3), "job_uid": run.uid if run else None, "restarts": run.restarts if run else 0,
         "integrity": run.tampering[:5] if run else [],
         "notes": (run.notes if run else []) + ([f"output of {run.output_bytes} bytes was capped"]
                                                 if run and run.output_bytes > runner.OUTPUT_TAIL else []),
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "labkit": __version__,
     }
+
+
+def grade_repeated(lab: Lab, sub: submission.Submission, ref: runner.RunResult, device: str, tier: str,
+                   repeat: int = 1) -> dict:
+    """The per-submission work of a batch (grade_one, `repeat` times), in a local thread or on a cluster worker."""
+    record = grade_one(lab, sub, ref, device, tier)
+    totals = [record["total"]]
+    for _ in range(repeat - 1):
+        totals.append(grade_one(lab, sub, ref, device, tier)["total"])
+    record.update(repeat=repeat, repeat_totals=totals, flaky=len(set(totals)) > 1)
+    if record["flaky"]:
+        record["notes"].append(f"flaky: {repeat} gradings gave totals {totals}")
+    return record
 
 
 def grade(lab: Lab, paths: list[Path], opts: BatchOptions,
@@ -119,23 +135,23 @@ def grade(lab: Lab, paths: list[Path], opts: BatchOptions,
         todo.append((sub, digest, done))
     jobs = opts.jobs or default_jobs()
 
-    def work(item):
+    def keep(item, record):  # here, whoever graded it: one atomic file per student
         sub, digest, done = item
-        record = grade_one(lab, sub, ref, opts.device, tier)
-        totals = [record["total"]]
-        for _ in range(opts.repeat - 1):
-            totals.append(grade_one(lab, sub, ref, opts.device, tier)["total"])
-        record.update(input_digest=digest, repeat=opts.repeat, repeat_totals=totals,
-                      flaky=len(set(totals)) > 1)
-        if record["flaky"]:
-            record["notes"].append(f"flaky: {opts.repeat} gradings gave totals {totals}")
+        record["input_digest"] = digest
         write_json(done, record, mode=0o600)
         return record
 
+    def work(item):
+        return keep(item, grade_repeated(lab, item[0], ref, opts.device, tier, opts.repeat))
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(work, item) for item in todo]
-        for fut in as_completed(futures):
-            record = fut.result()
+        if opts.cluster:  # the same per-submission work on a Dask cluster; results come back to keep()
+            from . import cluster
+            finished = (keep(item, record) for item, record in cluster.grade_each(
+                opts.cluster, lab, lab_digest, ref, todo, opts.device, tier, opts.repeat, workers=opts.jobs))
+        else:
+            finished = (fut.result() for fut in as_completed([pool.submit(work, item) for item in todo]))
+        for record in finished:
             batch.records.append(record)
             if on_progress:
                 on_progress(record)

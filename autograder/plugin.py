@@ -352,6 +352,10 @@ def pytest_collectreport(report):
         emit({"ev": "collect_error", "id": report.nodeid, "message": "could not be collected (import error?)"})
 
 
+def pytest_sessionstart(session):
+    emit({"ev": "session"})  # lets the grader tell its own start-up cost from collection and tests
+
+
 def pytest_collection_finish(session):
     emit({"ev": "collected", "ids": [i.nodeid for i in session.items]})
 

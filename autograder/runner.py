@@ -52,6 +52,7 @@ class RunResult:
     restarts: int = 0
     tampering: list[str] = field(default_factory=list)  # result-channel protocol violations
     uid: int | None = None  # the job uid leased for this run (root only)
+    marks: dict[str, float] = field(default_factory=dict)  # monotonic times of pytest's session start and end
 
 
 @dataclass
@@ -354,7 +355,9 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
     elif kind == "import_failed":
         broken[str(ev["stem"])] = str(ev.get("reason", "import failed"))[:1000]
         return None, False
-    elif kind in ("finished", "exit"):
+    elif kind in ("session", "finished"):  # when pytest started and ended, for profiles and benchmarks
+        result.marks.setdefault(kind, now)
+    if kind in ("finished", "exit"):
         return current, kind == "exit"
     return current, False
 

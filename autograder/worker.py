@@ -17,12 +17,17 @@ def prepare(preload: list[str]) -> None:
 
     for module in preload:
         __import__(module)
-    import pytest  # noqa: F401  (before gc.freeze: its objects never need scanning again)
+    import importlib
 
-    try:
-        import _hypothesis_pytestplugin  # noqa: F401
-    except ImportError:
-        pass
+    import pytest  # noqa: F401  (before gc.freeze: its objects never need scanning again)
+    from _pytest.config import default_plugins
+
+    # pytest imports its built-in plugins while it configures a session: ~0.1 s paid here, once per zygote
+    for name in [*(f"_pytest.{p}" for p in default_plugins), "pytest_timeout", "_hypothesis_pytestplugin"]:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
     # graph-heavy answers (autograd nodes with closures) make reference cycles; without this the collector
     # rescans every object numpy/pytest/torch made at import on each pass (measured 13 s vs 2 s in lab 03)
     gc.freeze()

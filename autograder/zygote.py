@@ -34,7 +34,7 @@ import threading
 from pathlib import Path
 
 MAX_MESSAGE = 1 << 16
-PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, LAST_CAP = 38, 24, 63
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, LAST_CAP = 1, 38, 24, 63
 
 
 # ---------------------------------------------------------------- inside the zygote
@@ -62,6 +62,8 @@ def _child(msg: dict, channel: int, output: int) -> None:
             resource.setrlimit(getattr(resource, name), (val, val))
         if msg.get("uid") is not None:
             _drop_privileges(int(msg["uid"]))
+        # after the uid change, which clears it: a job dies with its zygote, whatever killed the zygote
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         os.umask(0o077)
         os.environ.clear()
         os.environ.update(msg["env"])
@@ -98,11 +100,21 @@ def serve(sock: socket.socket) -> None:
             if job is not None:
                 sock.send(json.dumps({"exit": job, "code": os.waitstatus_to_exitcode(status)}).encode())
 
+    wake_r, wake_w = os.pipe()  # SIGCHLD wakes the loop at once: a finished job is reported without delay
+    for fd in (wake_r, wake_w):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
     sock.send(b'{"ready": true}')
     while True:
-        ready, _, _ = select.select([sock], [], [], 0.05)
+        ready, _, _ = select.select([sock, wake_r], [], [], 1.0)
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 4096)
+            except BlockingIOError:
+                pass
         reap()
-        if not ready:
+        if sock not in ready:
             continue
         try:
             data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 2)
@@ -117,6 +129,9 @@ def serve(sock: socket.socket) -> None:
             pid = os.fork()
             if pid == 0:
                 sock.close()
+                signal.set_wakeup_fd(-1)
+                os.close(wake_r)
+                os.close(wake_w)
                 _child(msg, *fds)
             for fd in fds:
                 os.close(fd)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,22 @@ def _run(lab):
                                  suite_tests={"test_state.py": tests}))
 
 
+def _descendants(pid: int) -> list[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [p for p, pp in parents.items() if pp in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
 def test_jobs_forked_from_one_zygote_share_no_state(warm_lab):
     for _ in range(3):
         r = _run(warm_lab)
@@ -76,7 +93,8 @@ def test_jobs_forked_from_one_zygote_share_no_state(warm_lab):
 def test_a_dead_zygote_is_replaced(warm_lab):
     _run(warm_lab)
     z = zygote.get(sandbox.best_tier(), False, ["numpy"])
-    os.killpg(z.proc.pid, signal.SIGKILL)
+    for pid in [*_descendants(z.proc.pid), z.proc.pid]:  # the zygote itself runs inside bubblewrap's children
+        os.kill(pid, signal.SIGKILL)
     z.proc.wait()
     r = _run(warm_lab)  # the dead one is noticed (first spawn fails or the job dies): nothing hangs
     r = _run(warm_lab)
