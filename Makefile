@@ -31,6 +31,8 @@ release: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/isolation_overhead.py
+	$(BIN)/python benchmarks/warm_pool.py
+	$(BIN)/python benchmarks/throughput.py --labs 02 06-keras-on-torch --n 50 200
 
 clean:
 	rm -rf $(VENV) demo-out
