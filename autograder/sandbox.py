@@ -130,11 +130,9 @@ def _ancestors(path: Path) -> list[Path]:
 def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None = None,
                 uid: int | None = None, gpu: bool = False, scratch_mb: int = 512,
                 rw: list[Path] | None = None, readonly_tmp: bool = False) -> list[str]:
-    # a zygote (readonly_tmp) must outlive the grading thread that started it: --die-with-parent follows the
-    # parent *thread*; the zygote exits on its own when the grader's end of its socket closes
     ro = [Path(sys.base_prefix), Path(sys.prefix), paths.PACKAGE, paths.DATASETS]
     argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            *([] if readonly_tmp else ["--die-with-parent"]), "--new-session", "--hostname", "sandbox",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--ro-bind-try", "/sys", "/sys"]
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/") / link

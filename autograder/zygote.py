@@ -23,6 +23,7 @@ import atexit
 import ctypes
 import json
 import os
+import queue
 import resource
 import select
 import signal
@@ -191,6 +192,15 @@ class Child:
         return self.poll()
 
 
+def _die_with_grader() -> None:
+    """In the zygote's (or bubblewrap's) process before exec: SIGKILL when the starting thread ends.
+
+    The parent-death signal follows the *thread* that forked, so zygotes are started from _STARTER, a
+    thread that lives as long as the grader: the zygote dies with the grader process and never before.
+    """
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 class Zygote:
     def __init__(self, tier: str, gpu: bool, preload: list[str]):
         from . import sandbox
@@ -207,7 +217,7 @@ class Zygote:
         with open(os.open(self.log, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as log:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          pass_fds=[theirs.fileno()], env=env, cwd=self.pool_dir,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=_die_with_grader)
         theirs.close()
         self.lock = threading.Lock()
         self.children: dict[str, Child] = {}
@@ -317,9 +327,38 @@ def get(tier: str, gpu: bool, preload: list[str]) -> Zygote:
             idle = [k for k, v in _ZYGOTES.items() if not v.children]
             for k in idle[:max(0, len(_ZYGOTES) + 1 - MAX_ZYGOTES)]:  # least recently used first
                 _ZYGOTES.pop(k).close()
-            z = Zygote(tier, gpu, list(preload))
+            z = _start(tier, gpu, list(preload))
         _ZYGOTES[key] = z  # re-inserted: the dict's order is the order of last use
         return z
+
+
+_REQUESTS: queue.Queue = queue.Queue()
+_STARTER: threading.Thread | None = None
+
+
+def _start(tier: str, gpu: bool, preload: list[str]) -> Zygote:
+    """Start a zygote from the long-lived starter thread (see _die_with_grader)."""
+    global _STARTER
+    if _STARTER is None or not _STARTER.is_alive():
+        _STARTER = threading.Thread(target=_serve_starts, name="labkit-zygote-starter", daemon=True)
+        _STARTER.start()
+    box: dict = {}
+    done = threading.Event()
+    _REQUESTS.put((lambda: Zygote(tier, gpu, preload), box, done))
+    done.wait()
+    if "error" in box:
+        raise box["error"]
+    return box["zygote"]
+
+
+def _serve_starts() -> None:
+    while True:
+        make, box, done = _REQUESTS.get()
+        try:
+            box["zygote"] = make()
+        except BaseException as exc:  # noqa: BLE001  (handed to the waiting thread)
+            box["error"] = exc if isinstance(exc, ZygoteError) else ZygoteError(f"the warm worker did not start: {exc}")
+        done.set()
 
 
 @atexit.register

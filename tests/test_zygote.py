@@ -106,3 +106,35 @@ def test_cold_workers_still_work(warm_lab, monkeypatch):
     monkeypatch.setenv("LABKIT_WARM", "0")
     r = _run(warm_lab)
     assert {t.outcome for t in r.tests.values()} == {"passed"}, (r.tests, r.output_tail[-1500:])
+
+
+def test_a_zygote_dies_with_its_grader(tmp_path):
+    """Killed with SIGKILL, the grader cannot close anything: its zygote must go with it, not linger."""
+    import subprocess
+    import sys
+    import time
+
+    if not zygote.enabled():
+        pytest.skip("the warm pool is off")
+    script = ("import threading, sys\nfrom autograder import zygote, sandbox\n"
+              "z = []\nt = threading.Thread(target=lambda: z.append(zygote.get(sandbox.best_tier(), False, [])))\n"
+              "t.start(); t.join()\nprint(z[0].proc.pid, flush=True)\nimport time; time.sleep(60)\n")
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=paths.KIT_ROOT)
+    pid = int(grader.stdout.readline())
+    family = [pid, *_descendants(pid)]  # bubblewrap and the zygote inside it, or the zygote alone (rlimits)
+    assert "Z" not in _state(pid), "the zygote should be running under the grader"
+    grader.kill()
+    grader.wait()
+    for _ in range(100):  # the kernel delivers the parent-death signal at once; allow a loaded machine 10 s
+        alive = [p for p in family if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert not alive, f"processes outlived their grader: {alive}"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
