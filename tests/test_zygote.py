@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,15 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_closing_a_zygote_leaves_no_process(warm_lab):
+    z = zygote.get(sandbox.best_tier(), False, ["numpy"])
+    family = [z.proc.pid, *_descendants(z.proc.pid)]
+    z.close()
+    for _ in range(100):
+        alive = [p for p in family if "Z" not in _state(p)]
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert not alive, f"processes outlived their closed zygote: {alive}"
