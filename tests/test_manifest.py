@@ -28,7 +28,12 @@ def test_every_lab_manifest_loads_and_is_consistent():
         assert set(lab.duties) <= set(manifest.DUTIES)
         assert lab.points > 0
         for q in lab.questions:
-            assert q.tests and q.points > 0 and q.time_limit > 0, (lab.id, q.id)
+            assert q.points > 0 and q.time_limit > 0, (lab.id, q.id)
+            if q.is_suite:  # graded by planted bugs: it needs an implementation and at least one chaff
+                chaffs = sorted((lab.solution / "chaffs").glob("*.toml"))
+                assert q.implementation and q.file.startswith("test_") and chaffs, (lab.id, q.id)
+            else:
+                assert q.tests, (lab.id, q.id)
 
 
 def test_bad_manifest_names_file_and_problem(tmp_path):
