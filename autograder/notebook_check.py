@@ -100,6 +100,8 @@ def _graded(spec: manifest.Lab, sub: submission.Submission) -> dict:
     if key not in _GRADED:
         cache = Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
         ref = _quietly(lambda: reference.cached_reference(spec, "cpu", cache))
+        # one submission per kernel: a warm zygote would import the frameworks only to fork once
+        os.environ.setdefault("LABKIT_WARM", "0")
         _GRADED[key] = _quietly(lambda: grade.grade_one(spec, sub, ref, "cpu", grade.sandbox.best_tier()))
     return _GRADED[key]
 

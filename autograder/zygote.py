@@ -158,7 +158,27 @@ def main(fd: int, preload: list[str]) -> None:
     from . import worker
 
     worker.prepare(preload)
+    _first_session()
     serve(sock)
+
+
+def _first_session() -> None:
+    """Run pytest once on a trivial test: its first session in a process costs ~0.25 s more than later ones
+    (lazy imports and caches), paid here once instead of in every job."""
+    import contextlib
+    import io
+
+    import pytest
+
+    from . import plugin
+
+    with tempfile.TemporaryDirectory(dir=os.getcwd()) as tmp:
+        Path(tmp, "test_warm.py").write_text("def test_warm():\n    assert True\n")
+        Path(tmp, "pytest.ini").write_text("[pytest]\n")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            pytest.main([tmp, "-q", "-p", "no:cacheprovider", "-p", "pytest_timeout", "--rootdir", tmp,
+                         "-c", str(Path(tmp, "pytest.ini"))], plugins=[plugin])
+    sys.modules.pop("test_warm", None)
 
 
 # ---------------------------------------------------------------- in the grader
