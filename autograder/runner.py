@@ -162,14 +162,14 @@ def run(job: Job) -> RunResult:
 
 
 def _run(job: Job, tier: str, uid: int | None) -> RunResult:
-    pool = None
-    if zygote.enabled() and (uid is not None or not sandbox.running_as_root() or tier == "rlimits"):
-        try:
-            pool = zygote.get(tier, job.device != "cpu" and sandbox.gpu_present(), _preload(job.lab)).pool_dir
-        except zygote.ZygoteError:
-            pool = None  # started cold below, with the reason in the notes
-    ws = make_workspace(job, uid, pool)
     result = RunResult(tier=tier, uid=uid)
+    warm = None
+    if zygote.enabled():
+        try:
+            warm = zygote.get(tier, job.device != "cpu" and sandbox.gpu_present(), _preload(job.lab))
+        except zygote.ZygoteError as exc:
+            result.notes.append(f"started a cold worker: {exc}")
+    ws = make_workspace(job, uid, warm.pool_dir if warm else None)
     if uid is None and sandbox.running_as_root():
         result.notes.append("ran as root: this Python installation is not readable by an unprivileged uid")
     started = time.monotonic()
@@ -179,7 +179,7 @@ def _run(job: Job, tier: str, uid: int | None) -> RunResult:
     early_deaths = 0
     try:
         while True:
-            died = _attempt(job, ws, tier, uid, result, broken, pending, started)
+            died = _attempt(job, ws, tier, uid, result, broken, pending, started, warm)
             if died is None:
                 break
             out_of_time = time.monotonic() - started > job.lab.time_limit
@@ -213,7 +213,7 @@ def _run(job: Job, tier: str, uid: int | None) -> RunResult:
 
 
 def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, broken: dict[str, str],
-             pending: list[str] | None, started: float) -> str | None:
+             pending: list[str] | None, started: float, warm: zygote.Zygote | None = None) -> str | None:
     """One worker process. Returns None when it finished the session, else why it died."""
     read_fd, write_fd = os.pipe()
     cfg = {
@@ -230,11 +230,10 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
     limits = sandbox.Limits(memory_mb=job.lab.memory_limit_mb, cpu_seconds=int(job.lab.time_limit) + 30)
     gpu = job.device != "cpu" and sandbox.gpu_present()
     proc = None
-    if ws.parent.name.startswith("labkit-pool-"):  # the workspace was made for a warm zygote
+    if warm is not None:  # the workspace lives in this zygote's pool folder; a dead zygote means a cold start
         try:
-            z = zygote.get(tier, gpu, cfg["preload"])
             env = sandbox.environment(ws / "home", "pooled", job.device)
-            proc = z.spawn(cfg_path, uid, sandbox.rlimits(limits, uid, gpu), env, ws / "home", write_fd)
+            proc = warm.spawn(cfg_path, uid, sandbox.rlimits(limits, uid, gpu), env, ws / "home", write_fd)
         except zygote.ZygoteError as exc:
             result.notes.append(f"started a cold worker: {exc}")
     if proc is None:

@@ -265,9 +265,6 @@ class Zygote:
             except OSError:
                 data = b""
             if not data:
-                if os.environ.get("LABKIT_ZYGOTE_DEBUG"):
-                    rc = self.proc.wait()
-                    sys.stderr.write(f"zygote died rc={rc}: {self.log.read_text(errors='replace')[-2000:]}\n")
                 self.dead = True
                 for c in list(self.children.values()):
                     c.done.set()
