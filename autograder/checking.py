@@ -65,9 +65,11 @@ def _run_own_suites(lab: Lab, sub: submission.Submission) -> runner.RunResult:
         r.notes.append(f"your tests need {', '.join(missing)}, which is not in your submission")
         return r
     tests = {f: sub.sources[f] for f in lab.suite_files if f in sub.sources}
-    r = runner.run(runner.Job(lab, code, "suite", device="auto", suite_tests=tests))
-    r.notes = [f"your tests ran against {'your' if any(f in sub.sources for f in code) else 'the provided'} "
-               f"{', '.join(code)}; at grading they also meet planted bugs"] + r.notes
+    r = runner.run(runner.Job(lab, code, "suite", device="auto", suite_tests=tests, coverage=tuple(code)))
+    whose = 'your' if any(f in sub.sources for f in code) else 'the provided'
+    r.notes = [f"your tests ran against {whose} {', '.join(code)}; at grading they also meet planted bugs"] + r.notes
+    covered = suites.coverage_note(r, on=f"{whose} code")
+    r.notes += [covered] if covered else []
     return r
 
 

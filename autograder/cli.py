@@ -123,11 +123,24 @@ def grade(lab, submissions, out, jobs, device, ci, pass_mark, resume, repeat, mi
     mark = spec.pass_mark if pass_mark is None else pass_mark
     below = [r for r in batch.records if r["total"] < mark * r["max"]]
     if ci:
-        totals = ", ".join(f"{r['student']} {r['total']:g}/{r['max']:g}" for r in batch.records)
-        click.echo(f"labkit {spec.id}: {len(batch.records) - len(below)} passed, {len(below)} failed "
-                   f"(pass mark {mark:.0%}; {totals}; isolation {batch.tier})")
+        click.echo(ci_summary(spec.id, batch.records, below, mark, batch.tier, out))
         sys.exit(EXIT_FAIL if below else EXIT_OK)
     print_gradebook(spec, batch.records, out, batch.tier)
+
+
+CI_LISTED = 10  # a CI log line stays readable for a class: past this, only who is below the mark, and not all
+
+
+def ci_summary(lab_id: str, records: list[dict], below: list[dict], mark: float, tier: str, out: Path) -> str:
+    """The one line of `grade --ci`: every total for a few submissions, the failing ones for a class."""
+    shown = records if len(records) <= CI_LISTED else below[:CI_LISTED]
+    totals = ", ".join(f"{r['student']} {r['total']:g}/{r['max']:g}" for r in shown)
+    if len(records) > CI_LISTED:
+        more = len(below) - len(shown)
+        totals = (f"below: {totals}" + (f" and {more} more" if more else "") if below else "none below") + \
+            f"; every total in {out / 'gradebook.csv'}"
+    return (f"labkit {lab_id}: {len(records) - len(below)} passed, {len(below)} failed "
+            f"(pass mark {mark:.0%}; {totals}; isolation {tier})")
 
 
 def _cuda_available() -> bool:

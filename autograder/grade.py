@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, reference, release, runner, sandbox, scoring, submission, suites
+from . import static as static_questions
 from .atomic import write_json
 from .manifest import Lab
 
@@ -73,14 +74,16 @@ def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, devic
     static = sub.missing_symbols(lab)
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
     run = suite_run = None
-    if any(q.id not in static for q in lab.questions if not q.is_suite):
+    read_checks = {q.id: static_questions.run(lab, q, sub.sources) for q in lab.questions
+                   if q.is_static and q.id not in static}
+    if any(q.id not in static for q in lab.questions if q.runs_our_tests):
         run = runner.run(runner.Job(lab, sub.sources, "grade", device=device, tier=tier, broken=broken))
     if any(q.id not in static for q in lab.questions if q.is_suite):
         suite_run = suites.run(lab, {f: sub.sources[f] for f in lab.suite_files if f in sub.sources}, device, tier)
     if run is not None and run.tampering:
         why = f"the submission tampered with the grader's result channel ({run.tampering[0]})"
         static = {q.id: why for q in lab.questions}
-    questions = scoring.score(lab, ref, run, static, suite_run)
+    questions = scoring.score(lab, ref, run, static, suite_run, read_checks)
     return {
         "student": sub.student, "lab": lab.id, "origin": str(sub.origin), "answers_from": sub.used,
         "total": round(sum(q.score for q in questions), 4), "max": lab.points,
@@ -88,7 +91,8 @@ def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, devic
         "seconds": round((run.seconds if run else 0.0) + (suite_run.seconds if suite_run else 0.0), 3), "job_uid": run.uid if run else None, "restarts": run.restarts if run else 0,
         "integrity": run.tampering[:5] if run else [],
         "notes": (run.notes if run else []) + ([f"output of {run.output_bytes} bytes was capped"]
-                                                if run and run.output_bytes > runner.OUTPUT_TAIL else []),
+                                                if run and run.output_bytes > runner.OUTPUT_TAIL else [])
+                 + [n for n in [suites.reference_coverage(suite_run) if suite_run else ""] if n],
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "labkit": __version__,
     }
 

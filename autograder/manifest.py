@@ -35,12 +35,23 @@ class Question:
     hint: str = ""
     weights: dict[str, float] = field(default_factory=dict)
     kind: str = "tests"  # tests: our tests grade the learner's code | suite: the learner's tests, by mutation
+    # | static: the grader reads the learner's files (never runs them) with an instructor's check function
     implementation: tuple[str, ...] = ()  # suite: the modules the learner's tests import
     chaffs: tuple[str, ...] = ("*",)  # suite: patterns over the planted-bug names this question is scored on
+    check: str = ""  # static: "module:function" in solutions/<lab>/
 
     @property
     def is_suite(self) -> bool:
         return self.kind == "suite"
+
+    @property
+    def is_static(self) -> bool:
+        return self.kind == "static"
+
+    @property
+    def runs_our_tests(self) -> bool:
+        """Decided by our tests in a worker (public tests decide a static question only in `labkit check`)."""
+        return self.kind == "tests"
 
     def decides(self, node_id: str) -> bool:
         """True when a test node id ('hidden/test_x.py::test_y[cpu]') belongs to this question."""
@@ -121,18 +132,21 @@ def _parse(raw: dict, folder: Path) -> Lab:
         if q["file"] not in answer_files:
             raise ValueError(f"question {q['id']}: file {q['file']!r} is not in answer_files")
         kind = q.get("kind", "tests")
-        if kind not in ("tests", "suite"):
-            raise ValueError(f"question {q['id']}: kind must be 'tests' or 'suite', got {kind!r}")
+        if kind not in ("tests", "suite", "static"):
+            raise ValueError(f"question {q['id']}: kind must be 'tests', 'suite' or 'static', got {kind!r}")
+        if kind == "static" and ":" not in q.get("check", ""):
+            raise ValueError(f"question {q['id']}: a static question needs `check = \"module:function\"` "
+                             f"(a function in solutions/<lab>/module.py)")
         if kind == "suite" and not (q["file"].startswith("test_") and q["file"].endswith(".py")):
             raise ValueError(f"question {q['id']}: a suite question's file must be a test_*.py module")
         if kind == "suite" and not q.get("implementation"):
             raise ValueError(f"question {q['id']}: a suite question needs `implementation` (the modules it tests)")
         questions.append(Question(
             id=q["id"], title=q["title"], points=float(q["points"]), file=q["file"],
-            symbols=tuple(q.get("symbols", ())), tests=tuple(q.get("tests", ()) if kind == "suite" else q["tests"]),
+            symbols=tuple(q.get("symbols", ())), tests=tuple(q.get("tests", ()) if kind != "tests" else q["tests"]),
             time_limit=float(q.get("time_limit", default_limit)), hint=q.get("hint", ""),
             weights=dict(q.get("weights", {})), kind=kind, implementation=tuple(q.get("implementation", ())),
-            chaffs=tuple(q.get("chaffs", ("*",))),
+            chaffs=tuple(q.get("chaffs", ("*",))), check=q.get("check", ""),
         ))
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):

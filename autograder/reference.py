@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from . import __version__, runner
+from . import __version__, runner, static
 from .atomic import write_json
 from .manifest import Lab
 from .release import solution_sources
@@ -25,7 +25,8 @@ class ReferenceError(RuntimeError):
 def lab_digest(lab: Lab, device: str) -> str:
     h = hashlib.sha256(f"{__version__}|{device}".encode())
     files = [lab.path / "lab.toml", *sorted(lab.public_tests.rglob("*.py")),
-             *sorted((lab.solution / "hidden_tests").rglob("*.py")), *(lab.solution / f for f in lab.answer_files)]
+             *sorted((lab.solution / "hidden_tests").rglob("*.py")), *(lab.solution / f for f in lab.answer_files),
+             *sorted({static.check_file(lab, q) for q in lab.questions if q.is_static})]
     for f in files:
         h.update(str(f.name).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
@@ -41,7 +42,8 @@ def from_json(data: dict) -> RunResult:
 
 
 def run_reference(lab: Lab, device: str = "auto", tier: str | None = None) -> RunResult:
-    if all(q.is_suite for q in lab.questions):  # learner-written tests are judged by wheats and chaffs alone
+    check_static_questions(lab)
+    if not any(q.runs_our_tests for q in lab.questions):  # only suite (wheats, chaffs) and static questions
         return RunResult(tier=tier or "")
     result = runner.run(runner.Job(lab, solution_sources(lab), "reference", device=device, tier=tier))
     failed = {t.id: t.message for t in result.tests.values() if t.outcome == "failed"}
@@ -50,6 +52,18 @@ def run_reference(lab: Lab, device: str = "auto", tier: str | None = None) -> Ru
             result.import_problems.values()) or result.output_tail[-800:]
         raise ReferenceError(f"the reference solution of {lab.id} fails its own tests ({len(failed)} failed): {details}")
     return result
+
+
+def check_static_questions(lab: Lab) -> None:
+    """Each static question's checks load and pass on the solution (they run in the grader: fail early)."""
+    sources = solution_sources(lab)
+    for q in (q for q in lab.questions if q.is_static):
+        try:
+            failed = [msg for _, ok, msg in static.run(lab, q, sources) if not ok]
+        except static.StaticCheckError as exc:
+            raise ReferenceError(str(exc)) from exc
+        if failed:
+            raise ReferenceError(f"the reference solution of {lab.id} fails the checks of {q.id}: {failed[0]}")
 
 
 def cached_reference(lab: Lab, device: str, cache_dir: Path | None, tier: str | None = None) -> RunResult:

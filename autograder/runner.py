@@ -53,6 +53,7 @@ class RunResult:
     tampering: list[str] = field(default_factory=list)  # result-channel protocol violations
     uid: int | None = None  # the job uid leased for this run (root only)
     marks: dict[str, float] = field(default_factory=dict)  # monotonic times of pytest's session start and end
+    coverage: dict[str, list[int]] = field(default_factory=dict)  # suite mode: file -> [statements, run]
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Job:
     node_ids: list[str] | None = None
     broken: dict[str, str] = field(default_factory=dict)  # stem -> reason, decided before running
     suite_tests: dict[str, str] | None = None  # suite mode: the learner's test files, collected at the root
+    coverage: tuple[str, ...] = ()  # suite mode: implementation files whose statement coverage is measured
 
 
 # third-party packages whose modules the lab's own tests import are imported by the zygote too
@@ -75,7 +77,8 @@ WARM_PACKAGES = {"numpy", "scipy", "sklearn", "torch", "keras", "pandas", "stats
 
 def _preload(lab: Lab) -> list[str]:
     frameworks = [PRELOAD[f] for f in lab.frameworks if f in PRELOAD]
-    return list(dict.fromkeys(frameworks + list(_test_imports(lab.public_tests, lab.solution))))
+    measured = ["coverage"] if lab.suite_files else []  # suite runs measure the learner's statement coverage
+    return list(dict.fromkeys(frameworks + measured + list(_test_imports(lab.public_tests, lab.solution))))
 
 
 @functools.lru_cache(maxsize=64)
@@ -169,7 +172,12 @@ def _run(job: Job, tier: str, uid: int | None) -> RunResult:
             warm = zygote.get(tier, job.device != "cpu" and sandbox.gpu_present(), _preload(job.lab))
         except zygote.ZygoteError as exc:
             result.notes.append(f"started a cold worker: {exc}")
-    ws = make_workspace(job, uid, warm.pool_dir if warm else None)
+    try:
+        ws = make_workspace(job, uid, warm.pool_dir if warm else None)
+    except BaseException:
+        if warm is not None:
+            zygote.release(warm)
+        raise
     if uid is None and sandbox.running_as_root():
         result.notes.append("ran as root: this Python installation is not readable by an unprivileged uid")
     started = time.monotonic()
@@ -207,6 +215,8 @@ def _run(job: Job, tier: str, uid: int | None) -> RunResult:
             pending = remaining
     finally:
         shutil.rmtree(ws, ignore_errors=True)
+        if warm is not None:
+            zygote.release(warm)
     result.import_problems = broken
     result.seconds = time.monotonic() - started
     return result
@@ -222,7 +232,7 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
         [Path(f).stem for f in job.lab.answer_files if f not in job.lab.suite_files],
         "broken": broken, "device": job.device,
         "node_ids": pending, "time_limits": {q.id: q.time_limit for q in job.lab.questions},
-        "preload": _preload(job.lab),
+        "preload": _preload(job.lab), "coverage": list(job.coverage),
     }
     cfg_path = ws / "tests" / f"config-{result.restarts}.json"
     cfg_path.write_text(json.dumps(cfg))
@@ -356,6 +366,12 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
         return None, False
     elif kind in ("session", "finished"):  # when pytest started and ended, for profiles and benchmarks
         result.marks.setdefault(kind, now)
+    elif kind == "coverage":  # informational only (the learner's code could fake it): never scored
+        try:
+            files = list(dict(ev["files"]).items())[:20]
+            result.coverage = {str(f)[:100]: [int(n), min(int(n), max(0, int(ran)))] for f, (n, ran) in files}
+        except (KeyError, TypeError, ValueError):
+            result.notes.append("an unreadable coverage report was ignored")
     if kind in ("finished", "exit"):
         return current, kind == "exit"
     return current, False

@@ -31,13 +31,20 @@ class QuestionScore:
 
 
 def score(lab: Lab, reference: RunResult, run: RunResult | None, static: dict[str, str],
-          suite_result: suites.SuiteResult | None = None) -> list[QuestionScore]:
-    """static: question id -> reason decided before running (syntax error, missing symbol, unreadable file)."""
+          suite_result: suites.SuiteResult | None = None,
+          read_checks: dict[str, list] | None = None) -> list[QuestionScore]:
+    """static: question id -> reason decided before running (syntax error, missing symbol, unreadable file).
+
+    read_checks: static question id -> its checks (autograder.static), made in the grader from the text.
+    """
     counted = {tid: t for tid, t in reference.tests.items() if t.outcome == "passed"}
     out = []
     for q in lab.questions:
         if q.is_suite:
             out.append(_score_suite(q, suite_result, static))
+            continue
+        if q.is_static:
+            out.append(_score_static(q, (read_checks or {}).get(q.id), static))
             continue
         ids = sorted(t for t in counted if q.decides(t))
         tests = []
@@ -94,6 +101,17 @@ def _score_suite(q, suite_result, static: dict[str, str]) -> QuestionScore:
                          q.hint if status != "passed" else "", tests)
 
 
+def _score_static(q, checks, static: dict[str, str]) -> QuestionScore:
+    if q.id in static or not checks:
+        return QuestionScore(q.id, q.title, 0.0, q.points, "failed", static.get(q.id, "not checked"), q.hint)
+    passed = sum(ok for _, ok, _ in checks)
+    pts = round(q.points * passed / len(checks), 4)
+    status = "passed" if passed == len(checks) else "partial" if passed else "failed"
+    reason = next((msg for _, ok, msg in checks if not ok), "")
+    tests = [TestScore(f"{q.file}::{cid}", ok, False, msg) for cid, ok, msg in checks]
+    return QuestionScore(q.id, q.title, pts, q.points, status, reason, q.hint if status != "passed" else "", tests)
+
+
 def as_dict(scores: list[QuestionScore]) -> list[dict]:
     return [asdict(s) for s in scores]
 
@@ -105,7 +123,7 @@ def forgeable_points(lab: Lab, reference: RunResult) -> float:
     """
     total = 0.0
     for q in lab.questions:
-        if q.is_suite:  # decided from outcomes on planted bugs the learner's code cannot tell apart
+        if not q.runs_our_tests:  # planted bugs the learner's code cannot tell apart, or text read by the grader
             continue
         tests = [t for tid, t in reference.tests.items() if t.outcome == "passed" and q.decides(tid)]
         weight = sum(q.weight(t.id) for t in tests)

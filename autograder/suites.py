@@ -103,12 +103,24 @@ def _run_variant(lab: Lab, v: Variant, learner_tests: dict[str, str], device: st
         with _MEMO_LOCK:
             if key in _MEMO:
                 return _MEMO[key]
-    r = runner.run(runner.Job(lab, v.sources, "suite", device=device, tier=tier, suite_tests=learner_tests))
+    measured = lab.implementation_files if v.name == "reference" else ()
+    r = runner.run(runner.Job(lab, v.sources, "suite", device=device, tier=tier, suite_tests=learner_tests,
+                              coverage=measured))
     with _MEMO_LOCK:
         if len(_MEMO) > 2048:
             _MEMO.clear()
         _MEMO[key] = r
     return r
+
+
+def coverage_note(r: runner.RunResult, on: str = "the reference implementation") -> str:
+    """One line for the learner: the share of each implementation file's statements their tests ran."""
+    parts = [f"{100 * ran / n:.0f} % of {name}" for name, (n, ran) in sorted(r.coverage.items()) if n]
+    return f"coverage (informational, not scored): your tests ran {', '.join(parts)} on {on}" if parts else ""
+
+
+def reference_coverage(suites: SuiteResult) -> str:
+    return next((coverage_note(r) for v, r in suites.runs if v.name == "reference"), "")
 
 
 def _test_name(node_id: str) -> str:

@@ -30,7 +30,7 @@ def validate(lab: Lab, device: str = "cpu", tier: str | None = None) -> list[Ver
         ref = reference.cached_reference(lab, device, None, tier)
     except reference.ReferenceError as exc:
         return [Verdict("solution", "full marks", 0.0, lab.points, False, str(exc))]
-    unscored = [s.id for s, q in zip(scoring.score(lab, ref, ref, {}), lab.questions) if not s.tests and not q.is_suite]
+    unscored = [s.id for s, q in zip(scoring.score(lab, ref, ref, {}), lab.questions) if not s.tests and q.runs_our_tests]
     sol = _grade_sources(lab, ref, release.solution_sources(lab), "solution", device, tier)
     detail = f"questions without counted tests: {', '.join(unscored)}" if unscored else _first_reason(sol)
     out.append(Verdict("solution", "full marks", sol["total"], lab.points, sol["total"] == lab.points and not unscored,

@@ -72,10 +72,39 @@ def main(config_path: str, channel_fd: int | None = None) -> int:
         args += ["-p", "_hypothesis_pytestplugin"]
     except ImportError:
         pass
+    measure = _start_coverage(cfg["answers_dir"], cfg.get("coverage", []))
     status = pytest.main(args, plugins=[plugin])
+    if measure is not None:
+        plugin.emit({"ev": "coverage", "files": _coverage_report(measure, cfg["answers_dir"], cfg["coverage"])})
     plugin.emit({"ev": "exit", "status": int(status)})
     sys.stdout.flush()
     return 0
+
+
+def _start_coverage(folder: str, files: list[str]):
+    """Statement coverage of the implementation by the learner's tests (suite mode; informational)."""
+    if not files:
+        return None
+    try:
+        import coverage
+    except ImportError:
+        return None
+    cov = coverage.Coverage(data_file=None, config_file=False, include=[os.path.join(folder, f) for f in files])
+    cov.start()
+    return cov
+
+
+def _coverage_report(cov, folder: str, files: list[str]) -> dict[str, list[int]]:
+    """file -> [statements, statements run]; a file no test imported counts as not run at all."""
+    cov.stop()
+    out = {}
+    for name in files:
+        try:
+            _, statements, _, missing, _ = cov.analysis2(os.path.join(folder, name))
+        except Exception:  # noqa: BLE001  (coverage's NoSource and friends: leave the file out)
+            continue
+        out[name] = [len(statements), len(statements) - len(missing)]
+    return out
 
 
 if __name__ == "__main__":

@@ -244,6 +244,7 @@ class Zygote:
         self.started: dict[str, threading.Event] = {}
         self.dead = False
         self.counter = 0
+        self.users = 0  # runs holding this zygote (between attempts too): never evicted while > 0
         self.sock.settimeout(300)  # importing torch and keras on a loaded machine: seconds, not minutes
         try:
             first = self.sock.recv(MAX_MESSAGE)
@@ -336,17 +337,27 @@ def enabled() -> bool:
 
 
 def get(tier: str, gpu: bool, preload: list[str]) -> Zygote:
-    """The zygote for this tier and framework set, started on first use (and again if it died)."""
+    """The zygote for this tier and framework set, started on first use (and again if it died).
+
+    The caller holds it until release(): a run's workspace lives in its zygote's pool folder, so a zygote
+    idle between two attempts of a run must not be evicted (that would delete the workspace).
+    """
     key = (tier, gpu, tuple(preload))
     with _LOCK:
         z = _ZYGOTES.pop(key, None)
         if z is None or z.dead:
-            idle = [k for k, v in _ZYGOTES.items() if not v.children]
+            idle = [k for k, v in _ZYGOTES.items() if not v.children and not v.users]
             for k in idle[:max(0, len(_ZYGOTES) + 1 - MAX_ZYGOTES)]:  # least recently used first
                 _ZYGOTES.pop(k).close()
             z = _start(tier, gpu, list(preload))
         _ZYGOTES[key] = z  # re-inserted: the dict's order is the order of last use
+        z.users += 1
         return z
+
+
+def release(z: Zygote) -> None:
+    with _LOCK:
+        z.users -= 1
 
 
 _REQUESTS: queue.Queue = queue.Queue()

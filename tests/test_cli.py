@@ -103,3 +103,20 @@ def test_demo_prints_a_gradebook(tmp_path, lab02):
     assert totals["broken-syntax"] == 0 and 0 < totals["partial"] < 10
     assert all(t < 10 for s, t in totals.items() if s.startswith("mutant-"))
     assert "gradebook" in proc.stdout
+
+
+def test_ci_line_lists_a_class_by_who_is_below_the_mark():
+    from autograder.cli import CI_LISTED, ci_summary
+
+    def record(i, total):
+        return {"student": f"s{i:03d}", "total": total, "max": 10}
+
+    few = [record(0, 10), record(1, 3)]
+    line = ci_summary("02-x", few, few[1:], 0.6, "namespace", Path("out"))
+    assert line == "labkit 02-x: 1 passed, 1 failed (pass mark 60%; s000 10/10, s001 3/10; isolation namespace)"
+    many = [record(i, 3 if i % 4 == 0 else 10) for i in range(200)]
+    below = [r for r in many if r["total"] < 6]
+    line = ci_summary("02-x", many, below, 0.6, "namespace", Path("out"))
+    assert "150 passed, 50 failed" in line and "below: s000 3/10, s004 3/10" in line
+    assert line.count("/10") == CI_LISTED and f"and {50 - CI_LISTED} more" in line and "out/gradebook.csv" in line
+    assert "none below" in ci_summary("02-x", many[1:4] * 5, [], 0.6, "namespace", Path("out"))

@@ -140,3 +140,22 @@ def test_check_runs_the_learners_suite_against_the_provided_code(suite_lab, tmp_
     (q,) = result.questions
     assert (q.passed, q.total) == (2, 3) and q.failures[0][0] == "test_wrong"
     assert "assert 1.0 == 2" in q.failures[0][1]  # the learner's own run: full messages are theirs to see
+
+
+def test_coverage_of_the_implementation_is_reported_not_scored(suite_lab, tmp_path):
+    from autograder import checking
+
+    def record(code):
+        folder = tmp_path / "cov" / str(abs(hash(code)))
+        folder.mkdir(parents=True)
+        (folder / "test_mathlib.py").write_text(code)
+        return grade.grade_one(suite_lab, submission.load(suite_lab, "learner", folder), runner.RunResult(), "cpu", None)
+
+    # mathlib has 4 statements (two defs, two returns): importing it runs the defs, each test one return
+    assert "your tests ran 100 % of mathlib.py on the reference implementation" in " ".join(record(GOOD)["notes"])
+    only_mean = record(GOOD.split("def test_clip")[0])
+    assert "your tests ran 75 % of mathlib.py" in " ".join(only_mean["notes"]) and only_mean["total"] == 2
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "test_mathlib.py").write_text(GOOD.split("def test_clip")[0])
+    notes = checking.check_sources(suite_lab, submission.load(suite_lab, "you", tmp_path / "mine"), []).notes
+    assert any("75 % of mathlib.py on the provided code" in n for n in notes), notes

@@ -88,19 +88,24 @@ def test_jobs_forked_from_one_zygote_share_no_state(warm_lab):
         r = _run(warm_lab)
         assert {t.outcome for t in r.tests.values()} == {"passed"}, (r.tests, r.notes, r.output_tail[-1500:])
         assert not any("cold" in n for n in r.notes)
-    assert zygote.get(sandbox.best_tier(), False, ["numpy"]).children == {}
+    z = zygote.get(sandbox.best_tier(), False, ["numpy"])
+    zygote.release(z)
+    assert z.children == {} and z.users == 0
 
 
 def test_a_dead_zygote_is_replaced(warm_lab):
     _run(warm_lab)
     z = zygote.get(sandbox.best_tier(), False, ["numpy"])
+    zygote.release(z)
     for pid in [*_descendants(z.proc.pid), z.proc.pid]:  # the zygote itself runs inside bubblewrap's children
         os.kill(pid, signal.SIGKILL)
     z.proc.wait()
     r = _run(warm_lab)  # the dead one is noticed (first spawn fails or the job dies): nothing hangs
     r = _run(warm_lab)
     assert {t.outcome for t in r.tests.values()} == {"passed"}, r.notes
-    assert zygote.get(sandbox.best_tier(), False, ["numpy"]) is not z
+    replacement = zygote.get(sandbox.best_tier(), False, ["numpy"])
+    zygote.release(replacement)
+    assert replacement is not z
 
 
 def test_cold_workers_still_work(warm_lab, monkeypatch):
@@ -143,6 +148,7 @@ def _state(pid: int) -> str:
 
 def test_closing_a_zygote_leaves_no_process(warm_lab):
     z = zygote.get(sandbox.best_tier(), False, ["numpy"])
+    zygote.release(z)
     family = [z.proc.pid, *_descendants(z.proc.pid)]
     z.close()
     for _ in range(100):
@@ -151,3 +157,16 @@ def test_closing_a_zygote_leaves_no_process(warm_lab):
             break
         time.sleep(0.1)
     assert not alive, f"processes outlived their closed zygote: {alive}"
+
+
+def test_a_zygote_in_use_is_never_evicted(warm_lab, monkeypatch):
+    """A run holds its zygote between attempts (its workspace is in the pool folder): eviction must skip it."""
+    monkeypatch.setattr(zygote, "MAX_ZYGOTES", 1)
+    tier = sandbox.best_tier()
+    held = zygote.get(tier, False, ["numpy"])
+    other = zygote.get(tier, False, [])  # over the limit: the only candidate is in use
+    assert not held.dead and held.pool_dir.is_dir()
+    zygote.release(held)
+    zygote.release(other)
+    zygote.get(tier, False, ["json"])  # now the least recently used idle one goes
+    assert held.dead and not held.pool_dir.exists()

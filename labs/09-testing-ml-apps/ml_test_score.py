@@ -1,8 +1,8 @@
 """Self-assessment with the ML Test Score (Breck et al., 2017): which rubric items your suite automates.
 
 CLAIMS maps a rubric item "section:item" (from ITEMS below) to the node id of the test that automates it,
-"test_<file>.py::test_name" (a parametrized test is named without its [id]). The grader parses your test
-files and checks that every claimed test exists, really checks something (an assert, not a stub) and
+"test_<file>.py::test_name" (a parametrized test is named without its [id]). Write it as one dict literal:
+the grader reads this file and your test files without running them, and checks that every claimed test exists, really checks something (an assert, not a stub) and
 carries the marker @pytest.mark.mlts("<the same section:item>"). Claim at least 2 items in every section
 and 10 in all; claim only what a test really automates (a wrong claim costs points).
 """
