@@ -43,6 +43,7 @@ def check_sources(lab: Lab, sub: submission.Submission, questions: list[str]) ->
         suite_run = _run_own_suites(lab, sub)
         run.tests.update(suite_run.tests)
         run.notes += suite_run.notes
+        run.seconds += suite_run.seconds
     static = sub.missing_symbols(lab)
     out = []
     for q in chosen:
