@@ -7,6 +7,7 @@ and returns its checks; it must only parse (ast.parse, ast.literal_eval), never 
 """
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.util
 from pathlib import Path
@@ -15,6 +16,44 @@ from . import threadsafe
 from .manifest import Lab, Question
 
 Check = tuple[str, bool, str]  # (check id, passed, message the learner may read)
+
+
+# calls that change a dict or list in place: a literal followed by one of these is not the whole answer
+MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "append", "extend", "insert", "remove",
+            "__setitem__", "__delitem__", "__ior__", "__iadd__"}
+
+
+def read_literal(source: str, name: str) -> tuple[object, str]:
+    """The value of a top-level `name = <literal>`, read without running anything: (value, '') or (None, why).
+
+    The last top-level assignment counts; any later change (`name[k] = v`, `name.update(...)`, `name |= ...`)
+    is refused, since the grader would not see it. For check functions and public tests alike.
+    """
+    tree = ast.parse(source)
+    value, line = None, 0
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            value, line = node.value, node.lineno
+    if value is None:
+        return None, f"no top-level `{name} = ...`"
+    changes = sorted(n.lineno for n in ast.walk(tree) if _changes(n, name))
+    if changes:
+        return None, f"{name} is changed on line {changes[0]}: write all of it in its literal (line {line})"
+    try:
+        return ast.literal_eval(value), ""
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None, f"{name} (line {line}) must be a literal, not built by code: the grader reads it without running it"
+
+
+def _changes(node: ast.AST, name: str) -> bool:
+    if isinstance(node, ast.AugAssign):
+        return isinstance(node.target, ast.Name) and node.target.id == name
+    if not (isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Name)
+            and node.value.id == name):
+        return False
+    return isinstance(node.ctx, (ast.Store, ast.Del)) or isinstance(node, ast.Attribute) and node.attr in MUTATORS
 
 
 class StaticCheckError(RuntimeError):

@@ -114,7 +114,7 @@ LAB09_CLAIMS_PATCHED = 'CLAIMS = {"data:schema": "test_data.py::test_raw_data_ma
 
 
 @pytest.mark.parametrize("text, why", [
-    (LAB09_CLAIMS_BUILT, "must be a dict literal"),
+    (LAB09_CLAIMS_BUILT, "must be a literal, not built by code"),
     (LAB09_CLAIMS_PATCHED, "CLAIMS is changed on line 2"),
     ("CLAIMS = {}\n", "no claims"),
 ])
@@ -125,3 +125,17 @@ def test_lab09_self_assessment_is_read_not_run(text, why):
     assert all(ok for _, ok, _ in static.run(lab, q, sources))
     checks = static.run(lab, q, {**sources, "ml_test_score.py": text})
     assert not checks[0][1] and why in checks[0][2], checks
+
+
+@pytest.mark.parametrize("text, value, why", [
+    ("X: dict = {'a': 1}\n", {"a": 1}, ""),
+    ("X = {'a': 1}\nX = {'b': 2}\nprint(X.get('b'))\n", {"b": 2}, ""),  # the last binding; reading is no change
+    ("X = {'a': 1}\nX |= {'b': 2}\n", None, "X is changed on line 2"),
+    ("X = [1]\nX.append(2)\n", None, "X is changed on line 2"),
+    ("X = {'a': 1}\ndel X['a']\n", None, "X is changed on line 2"),
+    ("X = {'a': f()}\n", None, "must be a literal"),
+    ("Y = 1\n", None, "no top-level `X = ...`"),
+])
+def test_read_literal_reads_only_what_the_text_says(text, value, why):
+    got, problem = static.read_literal(text, "X")
+    assert got == value and why in problem and bool(problem) == bool(why)

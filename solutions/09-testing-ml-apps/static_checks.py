@@ -6,6 +6,8 @@ therefore be a dict literal of strings.
 """
 import ast
 
+from autograder.static import read_literal
+
 # our own copy of the rubric: the learner's ITEMS could be edited
 ITEMS = {
     "data": ("schema", "feature_benefit", "feature_cost", "meta_requirements", "privacy", "feature_velocity",
@@ -20,34 +22,15 @@ ITEMS = {
 SECTION_OF = {"test_data.py": "data", "test_model_development.py": "model",
               "test_infrastructure.py": "infrastructure", "test_monitoring.py": "monitoring"}
 MIN_PER_SECTION, MIN_TOTAL = 2, 10
-MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__", "__ior__"}
 
 
 def read_claims(source: str) -> tuple[dict[str, str], str]:
     """CLAIMS from the module's text: (claims, '') or ({}, why it cannot be read without running the code)."""
-    tree = ast.parse(source)
-    value, line = None, 0
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
-            if isinstance(node, ast.AnnAssign) and node.value is not None else []
-        if any(isinstance(t, ast.Name) and t.id == "CLAIMS" for t in targets):
-            value, line = node.value, node.lineno
-    if value is None:
-        return {}, "ml_test_score.py has no top-level `CLAIMS = {...}`"
-    for node in ast.walk(tree):  # CLAIMS[...] = ..., CLAIMS.update(...), CLAIMS |= ...: not in the literal
-        on_claims = isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Name) \
-            and node.value.id == "CLAIMS"
-        changed = on_claims and (isinstance(node.ctx, (ast.Store, ast.Del))
-                                 or isinstance(node, ast.Attribute) and node.attr in MUTATORS)
-        changed |= isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == "CLAIMS"
-        if changed:
-            return {}, f"CLAIMS is changed on line {node.lineno}: write every claim in its literal (line {line})"
-    try:
-        claims = ast.literal_eval(value)
-    except ValueError:
-        return {}, f"CLAIMS (line {line}) must be a dict literal of strings: the grader reads it without running it"
+    claims, why = read_literal(source, "CLAIMS")
+    if why:
+        return {}, why
     if type(claims) is not dict or not all(type(k) is str and type(v) is str for k, v in claims.items()):
-        return {}, f"CLAIMS (line {line}) must map 'section:item' strings to 'test_<file>.py::test_name' strings"
+        return {}, "CLAIMS must be a dict literal mapping 'section:item' strings to 'test_<file>.py::test_name' strings"
     return claims, ""
 
 

@@ -6,6 +6,8 @@ service.py); the planted bugs they must catch stay hidden until grading.
 import ast
 from pathlib import Path
 
+from autograder.static import read_literal
+
 ITEMS = {
     "data": ("schema", "feature_benefit", "feature_cost", "meta_requirements", "privacy", "feature_velocity",
              "feature_code_tested"),
@@ -16,7 +18,6 @@ ITEMS = {
     "monitoring": ("dependency_changes", "data_invariants", "training_serving_skew", "staleness",
                    "numerical_stability", "computing_performance", "prediction_quality"),
 }
-MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__", "__ior__"}
 SECTION_OF = {"test_data.py": "data", "test_model_development.py": "model",
               "test_infrastructure.py": "infrastructure", "test_monitoring.py": "monitoring"}
 
@@ -50,19 +51,8 @@ def test_score_claims_are_well_formed(answers, verdict):
 
 def test_score_claims_are_one_literal(answers, verdict):
     """The grader reads CLAIMS without running ml_test_score.py: it must be one dict literal, never changed."""
-    tree = ast.parse(Path(answers.ml_test_score.__file__).read_text())
-    values = [n.value for n in tree.body if isinstance(n, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == "CLAIMS" for t in n.targets)]
-    problems = [] if values else ["no top-level `CLAIMS = {...}`"]
-    try:
-        values and ast.literal_eval(values[-1])
-    except ValueError:
-        problems.append("CLAIMS is built by code: write it as one dict literal of strings")
-    changes = [n.lineno for n in ast.walk(tree) if isinstance(n, (ast.Subscript, ast.Attribute))
-               and isinstance(n.value, ast.Name) and n.value.id == "CLAIMS"
-               and (isinstance(n.ctx, (ast.Store, ast.Del)) or isinstance(n, ast.Attribute) and n.attr in MUTATORS)]
-    problems += [f"CLAIMS is changed on line {line}: put every claim in the literal" for line in sorted(changes)]
-    verdict.equal("claims_literal_problems", "\n".join(problems), expected="")
+    _, problem = read_literal(Path(answers.ml_test_score.__file__).read_text(), "CLAIMS")
+    verdict.equal("claims_literal_problem", problem, expected="")
 
 
 def test_score_suite_files_collect(answers, verdict):
