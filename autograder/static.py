@@ -71,7 +71,7 @@ def _load(path: Path, mtime: float, function: str):
     try:
         spec.loader.exec_module(module)
         return getattr(module, function)
-    except (OSError, SyntaxError, AttributeError, ImportError) as exc:
+    except Exception as exc:  # noqa: BLE001  any error loading the lab's own module is the lab's fault
         raise StaticCheckError(f"{path}: cannot load {function}: {exc}") from exc
 
 

@@ -5,20 +5,15 @@ test files are parsed, never imported, so nothing the learner wrote can patch th
 therefore be a dict literal of strings.
 """
 import ast
+from pathlib import Path
 
 from autograder.static import read_literal
 
-# our own copy of the rubric: the learner's ITEMS could be edited
-ITEMS = {
-    "data": ("schema", "feature_benefit", "feature_cost", "meta_requirements", "privacy", "feature_velocity",
-             "feature_code_tested"),
-    "model": ("specs_reviewed", "offline_online", "hyperparameters", "staleness", "simple_baseline", "slices",
-              "inclusion", "capabilities"),
-    "infrastructure": ("reproducible_training", "model_spec_unit_tested", "pipeline_integration", "quality_gate",
-                       "debuggable", "canary", "rollback"),
-    "monitoring": ("dependency_changes", "data_invariants", "training_serving_skew", "staleness",
-                   "numerical_stability", "computing_performance", "prediction_quality"),
-}
+# the rubric as the reference answer file gives it to learners (read from this folder, never from a
+# submission, whose ITEMS could be edited)
+ITEMS, _problem_reading_items = read_literal(Path(__file__).with_name("ml_test_score.py").read_text(), "ITEMS")
+if _problem_reading_items:
+    raise ValueError(f"ml_test_score.py of the reference: {_problem_reading_items}")
 SECTION_OF = {"test_data.py": "data", "test_model_development.py": "model",
               "test_infrastructure.py": "infrastructure", "test_monitoring.py": "monitoring"}
 MIN_PER_SECTION, MIN_TOTAL = 2, 10
