@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import release, runner, submission, suites
+from . import runner, submission, suites
 from .manifest import Lab
+from .sources import stub_sources
 
 NOT_ALL = "public checks passed; hidden tests run at grading"
 
@@ -32,13 +33,17 @@ class CheckResult:
 
 
 def check(lab: Lab, path: Path, questions: list[str]) -> CheckResult:
-    return check_sources(lab, submission.load(lab, "you", Path(path), release.stub_sources(lab)), questions)
+    return check_sources(lab, submission.load(lab, "you", Path(path), stub_sources(lab)), questions)
 
 
 def check_sources(lab: Lab, sub: submission.Submission, questions: list[str]) -> CheckResult:
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
     chosen = [q for q in lab.questions if not questions or q.id in questions]
-    run = runner.run(runner.Job(lab, sub.sources, "check", device="auto", include_hidden=False, broken=broken))
+    if any(not q.is_suite for q in chosen):
+        run = runner.run(runner.Job(lab, sub.sources, "check", device="auto", include_hidden=False, broken=broken,
+                                    questions=tuple(q.id for q in chosen) if questions else ()))
+    else:
+        run = runner.RunResult(collected=[])
     if any(q.is_suite for q in chosen):
         suite_run = _run_own_suites(lab, sub)
         run.tests.update(suite_run.tests)

@@ -22,12 +22,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
+from .errors import LabkitSetupError
 from .manifest import Lab
 
 LOCAL = "local"
 
 
-class ClusterError(RuntimeError):
+class ClusterError(LabkitSetupError):
     """The cluster cannot grade this batch (unreachable, or a worker without the lab or the isolation tier)."""
 
 
@@ -52,13 +53,14 @@ def _local_lab(lab: Lab, digest: str, device: str) -> Lab:
 
 def grade_remote(lab: Lab, digest: str, ref, sub, device: str, tier: str, repeat: int) -> dict:
     """Runs on a Dask worker: one submission, graded exactly as a local batch grades it."""
-    from . import grade, sandbox
+    from . import grading
+    from .isolation import sandbox
 
     why = sandbox.unavailable_reason(tier)
     if why:
         raise ClusterError(f"worker {socket.gethostname()} cannot grade at isolation tier {tier!r}: {why}")
-    record = grade.grade_repeated(_local_lab(lab, digest, device), sub, ref, device, tier, repeat)
-    record["graded_on"] = f"{socket.gethostname()}:{os.getpid()}"
+    record = grading.grade_repeated(_local_lab(lab, digest, device), sub, ref, device, tier, repeat)
+    record.graded_on = f"{socket.gethostname()}:{os.getpid()}"
     return record
 
 
@@ -70,7 +72,7 @@ def connect(address: str, workers: int = 0):
     except ImportError as exc:  # pragma: no cover - a dependency of the kit
         raise ClusterError(f"--cluster needs dask[distributed]: {exc}") from None
     if address == LOCAL:
-        from .grade import default_jobs
+        from .isolation.sandbox import default_jobs
 
         n = workers or default_jobs()
         # processes (one grading thread each), loopback only, no dashboard; the sandbox bounds each job's memory

@@ -15,14 +15,38 @@ class NotebookError(ValueError):
 
 
 def read(raw: bytes | str) -> dict:
-    """Parse notebook JSON; any damage becomes a NotebookError with a reason a student can act on."""
+    """Parse notebook JSON; any damage becomes a NotebookError with a reason a student can act on.
+
+    nbformat 3 notebooks (cells inside worksheets, code in `input`) are read as version 4."""
     try:
         nb = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"the notebook is not valid JSON ({exc.__class__.__name__}: {exc})") from None
+        raise NotebookError(f"the notebook is not valid JSON ({exc.__class__.__name__}: {str(exc)[:120]})") from None
+    except RecursionError:
+        raise NotebookError("the notebook's JSON is nested too deeply to be a notebook") from None
+    if isinstance(nb, dict) and nb.get("nbformat") == 3 and isinstance(nb.get("worksheets"), list):
+        nb = _from_v3(nb)
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise NotebookError("the notebook has no list of cells (is it really an .ipynb file?)")
+        version = nb.get("nbformat") if isinstance(nb, dict) else None
+        raise NotebookError(f"the notebook has no list of cells (nbformat {version!r}; save it from Jupyter as "
+                            "an nbformat 4 notebook)" if version is not None else
+                            "the file is JSON but not a notebook (no nbformat and no list of cells)")
+    bad = next((i for i, c in enumerate(nb["cells"]) if not isinstance(c, dict)
+                or not isinstance(c.get("source", ""), (str, list))), None)
+    if bad is not None:
+        raise NotebookError(f"cell {bad + 1} of the notebook is damaged (not a cell object with a source)")
     return nb
+
+
+def _from_v3(nb: dict) -> dict:
+    """nbformat 3 -> the fields of 4 that grading reads (cells, source, metadata)."""
+    cells = []
+    for ws in nb["worksheets"]:
+        for c in ws.get("cells", []) if isinstance(ws, dict) else []:
+            if isinstance(c, dict):
+                src = c.get("input", c.get("source", ""))
+                cells.append({"cell_type": c.get("cell_type"), "metadata": c.get("metadata") or {}, "source": src})
+    return {**{k: v for k, v in nb.items() if k != "worksheets"}, "cells": cells, "nbformat": 4}
 
 
 def cell_source(cell: dict) -> str:

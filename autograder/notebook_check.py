@@ -17,9 +17,13 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from . import checking, grade, manifest, notebook, paths, reference, release, submission
+from . import checking, manifest, notebook, paths, reference, submission
+from .grading import grade_one
+from .isolation.sandbox import best_tier
+from .record import GradeRecord
+from .sources import solution_sources, stub_sources
 
-_GRADED: dict[str, dict] = {}  # submission digest -> grading record, so each test cell does not regrade
+_GRADED: dict[str, GradeRecord] = {}  # submission digest -> grading record, so each test cell does not regrade
 
 
 def _lab(lab: str | None) -> manifest.Lab:
@@ -39,7 +43,7 @@ def _from_kernel(lab: manifest.Lab) -> dict[str, str] | None:
         return None
     history = [c for c in ip.user_ns.get("In", []) if isinstance(c, str)]
     sources = {}
-    for answer, solution in release.solution_sources(lab).items():
+    for answer, solution in solution_sources(lab).items():
         wanted = _names(solution)
         latest: dict[str, int] = {}
         for i, cell in enumerate(history):
@@ -84,8 +88,8 @@ def _submission(lab: manifest.Lab) -> submission.Submission:
                 for f in folder.iterdir():
                     if f.is_file() and f.suffix in (".ipynb", ".py"):
                         shutil.copy(f, Path(tmp) / f.name)
-            return submission.load(lab, "you", Path(tmp), release.stub_sources(lab))
-    return submission.load(lab, "you", here, release.stub_sources(lab))
+            return submission.load(lab, "you", Path(tmp), stub_sources(lab))
+    return submission.load(lab, "you", here, stub_sources(lab))
 
 
 def _quietly(fn):
@@ -95,14 +99,14 @@ def _quietly(fn):
         return fn()
 
 
-def _graded(spec: manifest.Lab, sub: submission.Submission) -> dict:
+def _graded(spec: manifest.Lab, sub: submission.Submission) -> GradeRecord:
     key = f"{spec.id}:{sub.digest()}"
     if key not in _GRADED:
         cache = Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
         ref = _quietly(lambda: reference.cached_reference(spec, "cpu", cache))
         # one submission per kernel: a warm zygote would import the frameworks only to fork once
         os.environ.setdefault("LABKIT_WARM", "0")
-        _GRADED[key] = _quietly(lambda: grade.grade_one(spec, sub, ref, "cpu", grade.sandbox.best_tier()))
+        _GRADED[key] = _quietly(lambda: grade_one(spec, sub, ref, "cpu", best_tier()))
     return _GRADED[key]
 
 
@@ -111,12 +115,11 @@ def check(*questions: str, lab: str | None = None) -> None:
     spec = _lab(lab)
     sub = _submission(spec)
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        # the autograder grades everything once anyway: report its public tests instead of a second run
+        # the autograder grades everything once anyway: report its result instead of a second run
         record = _graded(spec, sub)
-        for q in record["questions"]:
-            if not questions or q["id"] in questions:
-                public = [t for t in q["tests"] if not t["hidden"]]
-                print(f"{q['id']}: {sum(t['passed'] for t in public)}/{len(public)} public checks passed")
+        for q in record.questions:
+            if not questions or q.id in questions:
+                print(f"{q.id}: {q.score:g} / {q.max:g} ({q.status})")
         return
     result = _quietly(lambda: checking.check_sources(spec, sub, list(questions)))
     print(checking.text_table(spec, result), end="")
@@ -125,7 +128,7 @@ def check(*questions: str, lab: str | None = None) -> None:
 def grade_question(question: str, lab: str | None = None) -> float:
     """Points of one question with public and hidden tests, as `labkit grade` gives them (nbgrader cells)."""
     spec = _lab(lab)
-    q = next(q for q in _graded(spec, _submission(spec))["questions"] if q["id"] == question)
-    if q["score"] < q["max"]:
-        print(f"{question}: {q['score']:g} / {q['max']:g}. {q['reason']}")
-    return q["score"]
+    q = _graded(spec, _submission(spec)).question(question)
+    if q.score < q.max:
+        print(f"{question}: {q.score:g} / {q.max:g}. {q.reason}")
+    return q.score

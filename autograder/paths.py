@@ -20,12 +20,14 @@ def solution_dir(lab_id: str) -> Path:
 
 
 def resolve_lab_id(name: str) -> str:
-    """Accept '02', '2', '02-linear-models-gradcheck' or a unique slug prefix."""
+    """Accept '02', '2', '02-linear-models-gradcheck' or a unique slug prefix ('02-lin'); LookupError otherwise."""
     ids = sorted(p.name for p in LABS.iterdir() if (p / "lab.toml").is_file()) if LABS.is_dir() else []
     if name in ids:
         return name
-    matches = [i for i in ids if i.split("-", 1)[0] == name.zfill(2) or i.startswith(name)]
+    by_number = [i for i in ids if name.isdigit() and i.split("-", 1)[0] == name.zfill(2)]
+    matches = by_number or [i for i in ids if i.startswith(name)]
     if len(matches) == 1:
         return matches[0]
-    known = ", ".join(ids) or "none"
-    raise LookupError(f"no single lab matches {name!r} (labs: {known})")
+    if matches:
+        raise LookupError(f"lab {name!r} is ambiguous: it matches {', '.join(matches)}")
+    raise LookupError(f"no lab matches {name!r} (labs: {', '.join(ids) or 'none'})")

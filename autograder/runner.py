@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import ast
 import functools
-import json
 import os
 import selectors
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from . import sandbox, threadsafe, zygote
+from . import channel, threadsafe
+from .hidden_data import HiddenData
+from .isolation import sandbox, zygote
 from .manifest import Lab
 
 OUTPUT_TAIL = 64 * 1024
@@ -29,6 +32,13 @@ PRELOAD = {"numpy": "numpy", "scipy": "scipy", "scikit-learn": "sklearn", "torch
 IMPORT_LIMIT = 60.0  # importing torch and keras takes ~6 s here; capped at a quarter of the lab's limit
 
 
+STOP = threading.Event()  # set on Ctrl-C: every running job is killed and raises Interrupted
+
+
+class Interrupted(Exception):
+    """The batch was stopped while this job ran: it has no result (and none is kept)."""
+
+
 @dataclass
 class TestOutcome:
     __test__ = False  # not a pytest test class, despite the name
@@ -37,6 +47,7 @@ class TestOutcome:
     message: str = ""
     duration: float = 0.0
     values: list = field(default_factory=list)
+    failure: dict | None = None  # channel facts about a failure (kind, exception type, answer line, text)
 
 
 @dataclass
@@ -52,6 +63,8 @@ class RunResult:
     restarts: int = 0
     tampering: list[str] = field(default_factory=list)  # result-channel protocol violations
     uid: int | None = None  # the job uid leased for this run (root only)
+    device: str = "cpu"  # the device the tests ran on
+    mode: str = "grade"  # the job's mode: grading runs (grade, reference) never show the learner's own text
     marks: dict[str, float] = field(default_factory=dict)  # monotonic times of pytest's session start and end
     coverage: dict[str, list[int]] = field(default_factory=dict)  # suite mode: file -> [statements, run]
 
@@ -65,10 +78,14 @@ class Job:
     tier: str | None = None
     slot: int = 0  # a hint only: sandbox.lease_uid picks a free uid machine-wide
     include_hidden: bool = True
+    include_public: bool = True  # grading runs the hidden tests only: public tests score in `labkit check`
+    questions: tuple[str, ...] = ()  # run only these questions' tests (none: all)
     node_ids: list[str] | None = None
     broken: dict[str, str] = field(default_factory=dict)  # stem -> reason, decided before running
     suite_tests: dict[str, str] | None = None  # suite mode: the learner's test files, collected at the root
     coverage: tuple[str, ...] = ()  # suite mode: implementation files whose statement coverage is measured
+    hidden_data: HiddenData | None = None  # inputs the grader made for the hidden tests (their truth stays here)
+    on_event: Callable[[float, dict], None] | None = None  # every channel event as it arrives (profiles)
 
 
 # third-party packages whose modules the lab's own tests import are imported by the zygote too
@@ -100,6 +117,13 @@ def _test_imports(public: Path, solution: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def resolve_device(requested: str, lab: Lab) -> str:
+    """The device the tests will use: 'cuda' where asked for (or 'auto'), the lab declares it and a GPU is here."""
+    if requested == "cpu" or "cuda" not in lab.devices:
+        return "cpu"
+    return "cuda" if sandbox.gpu_present() else "cpu"
+
+
 def time_limit_of(lab: Lab, node_id: str) -> float:
     q = lab.question_of(node_id)
     return q.time_limit if q else 60.0
@@ -120,6 +144,8 @@ def make_workspace(job: Job, uid: int | None, parent: Path | None = None) -> Pat
         shutil.copytree(hidden, tests / "hidden", ignore=shutil.ignore_patterns("__pycache__"))
     (tests / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings =\n    default\n")
     shutil.copy(job.lab.path / "lab.toml", tests / "lab.toml")
+    if job.include_hidden and job.hidden_data is not None and job.mode != "suite":
+        job.hidden_data.write_inputs(tests / "hidden_data")
     answers.mkdir()
     for name, code in job.sources.items():
         (answers / name).write_text(code)
@@ -165,11 +191,11 @@ def run(job: Job) -> RunResult:
 
 
 def _run(job: Job, tier: str, uid: int | None) -> RunResult:
-    result = RunResult(tier=tier, uid=uid)
+    result = RunResult(tier=tier, uid=uid, device=resolve_device(job.device, job.lab), mode=job.mode)
     warm = None
     if zygote.enabled():
         try:
-            warm = zygote.get(tier, job.device != "cpu" and sandbox.gpu_present(), _preload(job.lab))
+            warm = zygote.get(tier, result.device == "cuda", _preload(job.lab), job.lab.kit_data)
         except zygote.ZygoteError as exc:
             result.notes.append(f"started a cold worker: {exc}")
     try:
@@ -226,30 +252,33 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
              pending: list[str] | None, started: float, warm: zygote.Zygote | None = None) -> str | None:
     """One worker process. Returns None when it finished the session, else why it died."""
     read_fd, write_fd = os.pipe()
-    cfg = {
-        "mode": job.mode, "answers_dir": str(ws / "answers"), "tests_dir": str(ws / "tests"), "channel_fd": write_fd,
-        "answer_stems": [] if job.mode == "suite" else
+    hidden_inputs = ws / "tests" / "hidden_data"
+    cfg = channel.WorkerConfig(
+        mode=job.mode, answers_dir=str(ws / "answers"), tests_dir=str(ws / "tests"), channel_fd=write_fd,
+        answer_stems=[] if job.mode == "suite" else
         [Path(f).stem for f in job.lab.answer_files if f not in job.lab.suite_files],
-        "broken": broken, "device": job.device,
-        "node_ids": pending, "time_limits": {q.id: q.time_limit for q in job.lab.questions},
-        "preload": _preload(job.lab), "coverage": list(job.coverage),
-    }
+        broken=broken, device=result.device, node_ids=pending,
+        time_limits={q.id: q.time_limit for q in job.lab.questions}, preload=_preload(job.lab),
+        coverage=list(job.coverage), hidden_data=str(hidden_inputs) if hidden_inputs.is_dir() else None,
+        questions=list(job.questions), collect=[] if job.mode == "suite" else
+        [name for name, wanted in (("public", job.include_public), ("hidden", job.include_hidden)) if wanted])
     cfg_path = ws / "tests" / f"config-{result.restarts}.json"
-    cfg_path.write_text(json.dumps(cfg))
+    cfg_path.write_text(cfg.to_json())
     cfg_path.chmod(0o644)
     limits = sandbox.Limits(memory_mb=job.lab.memory_limit_mb, cpu_seconds=int(job.lab.time_limit) + 30)
-    gpu = job.device != "cpu" and sandbox.gpu_present()
+    gpu = result.device == "cuda"
     proc = None
     if warm is not None:  # the workspace lives in this zygote's pool folder; a dead zygote means a cold start
         try:
-            env = sandbox.environment(ws / "home", "pooled", job.device)
+            env = sandbox.environment(ws / "home", "pooled", result.device)
             proc = warm.spawn(cfg_path, uid, sandbox.rlimits(limits, uid, gpu), env, ws / "home", write_fd)
         except zygote.ZygoteError as exc:
             result.notes.append(f"started a cold worker: {exc}")
     if proc is None:
         argv = sandbox.command(tier, ["-m", "autograder.worker", str(cfg_path)], scratch=[ws / "home"],
-                               ro=[ws / "tests", ws / "answers"], uid=uid, limits=limits, gpu=gpu)
-        env = sandbox.environment(ws / "home", tier, job.device)
+                               ro=[ws / "tests", ws / "answers", *job.lab.kit_data], uid=uid, limits=limits,
+                               gpu=gpu)
+        env = sandbox.environment(ws / "home", tier, result.device)
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 pass_fds=[write_fd], preexec_fn=sandbox.preexec(limits, tier, uid, gpu=gpu),
                                 env=env, cwd=ws / "home")
@@ -260,6 +289,8 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
         sandbox.kill_job(proc, uid)
         os.close(read_fd)
         proc.stdout.close()
+        if tier == "rlimits" and uid is not None:  # the only tier whose jobs can write the machine's /tmp
+            sandbox.sweep_files(uid)
 
 
 def scratch_bytes(folder: Path, cap: int) -> int:
@@ -306,6 +337,8 @@ def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str
                 return _died(result, broken, current, f"timed out after {limit - (GRACE if kind == 'test' else 0):.0f} s")
         if now - started > job.lab.time_limit:
             return _died(result, broken, current, f"hit the submission's time limit ({job.lab.time_limit:.0f} s)")
+        if STOP.is_set():
+            raise Interrupted()
         for key, _ in sel.select(timeout=0.2):
             try:
                 data = os.read(key.fd, 1 << 16)
@@ -321,7 +354,10 @@ def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str
             buf += data
             *lines, buf = buf.split(b"\n")
             for line in lines:
-                current, done = _handle(line, result, broken, current)
+                event = channel.decode_event(line)
+                if event is not None and job.on_event is not None:
+                    job.on_event(time.monotonic(), event)
+                current, done = _handle(event, result, broken, current)
                 finished = finished or done
         if finished:
             return None
@@ -332,16 +368,15 @@ def _read(job: Job, proc, read_fd: int, result: RunResult, broken: dict[str, str
                 return _died(result, broken, current, describe_exit(proc.returncode))
 
 
-def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
-    try:
-        ev = json.loads(line)
-        kind = ev["ev"]
-    except (ValueError, KeyError, TypeError):
+def _handle(ev: dict | None, result: RunResult, broken: dict[str, str], current):
+    """Apply one channel event to the run's result; returns (what is running now, whether the worker is done)."""
+    if ev is None:
         result.notes.append("an unreadable line on the result channel was ignored")
         return current, False
+    kind = ev["ev"]
     now = time.monotonic()
     if kind == "collected" and result.collected is None:
-        result.collected = [str(i) for i in ev["ids"]]
+        result.collected = [str(i) for i in ev.get("ids") or []]
     elif kind == "start":
         if current is not None:
             result.tampering.append(f"a test started while {current[0]} {current[1]} was still running")
@@ -351,8 +386,12 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
         if current is None or current[1] != tid or tid in result.tests:
             result.tampering.append(f"a result for {tid} arrived out of order or twice")
             return current, False
-        result.tests[tid] = TestOutcome(tid, str(ev.get("outcome")), str(ev.get("message", ""))[:2000],
-                                        float(ev.get("duration", 0.0)), list(ev.get("values", [])))
+        try:
+            result.tests[tid] = TestOutcome(tid, str(ev.get("outcome")), str(ev.get("message", ""))[:2000],
+                                            float(ev.get("duration", 0.0)), list(ev.get("values") or []),
+                                            ev.get("failure") if isinstance(ev.get("failure"), dict) else None)
+        except (TypeError, ValueError):
+            result.tampering.append(f"a malformed result for {tid}")
         return None, False
     elif kind == "collect_error":  # a test module that does not import (suite mode goes on without it)
         tid = str(ev["id"])
@@ -362,7 +401,9 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
     elif kind == "imported":
         return None, False
     elif kind == "import_failed":
-        broken[str(ev["stem"])] = str(ev.get("reason", "import failed"))[:1000]
+        stem = str(ev.get("stem"))
+        broken[stem] = str(ev.get("reason", "import failed"))[:1000] if result.mode in ("check", "suite") \
+            else import_reason(stem, ev)
         return None, False
     elif kind in ("session", "finished"):  # when pytest started and ended, for profiles and benchmarks
         result.marks.setdefault(kind, now)
@@ -375,6 +416,15 @@ def _handle(line: bytes, result: RunResult, broken: dict[str, str], current):
     if kind in ("finished", "exit"):
         return current, kind == "exit"
     return current, False
+
+
+def import_reason(stem: str, ev: dict) -> str:
+    """Why an answer did not import, at grading: its exception's type and line, never its text (which the learner's
+    code chose, and could fill with the hidden tests' source). `labkit check` shows the whole message."""
+    name, line = str(ev.get("type", "")), ev.get("line")
+    name = name if name.isidentifier() and len(name) <= 80 else "an exception"
+    at = f" at line {line}" if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10**6 else ""
+    return f"importing {stem[:80]}.py raised {name}{at} (`labkit check` shows the message)"
 
 
 def _settle_timed_out_questions(lab: Lab, result: RunResult) -> None:

@@ -13,6 +13,7 @@ import importlib.util
 from pathlib import Path
 
 from . import threadsafe
+from .errors import LabFileError
 from .manifest import Lab, Question
 
 Check = tuple[str, bool, str]  # (check id, passed, message the learner may read)
@@ -56,7 +57,7 @@ def _changes(node: ast.AST, name: str) -> bool:
     return isinstance(node.ctx, (ast.Store, ast.Del)) or isinstance(node, ast.Attribute) and node.attr in MUTATORS
 
 
-class StaticCheckError(RuntimeError):
+class StaticCheckError(LabFileError):
     """The lab's check function is missing or broken: the lab is wrong, not the student."""
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import runner
 from .manifest import Lab, Question
-from .mutants import MutantError, _apply
+from .patches import PatchError, apply
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def implementation_sources(lab: Lab, learner: dict[str, str] | None = None) -> d
                 break
         else:
             if learner is None:
-                raise MutantError(f"{lab.id}: implementation file {name} is in neither {lab.solution} nor {lab.path}")
+                raise PatchError(f"{lab.id}: implementation file {name} is in neither {lab.solution} nor {lab.path}")
     return out
 
 
@@ -66,7 +66,7 @@ def variants(lab: Lab) -> list[Variant]:
     for kind in ("wheat", "chaff"):
         folder = lab.solution / f"{kind}s"
         for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
-            m = _apply(path, base)
+            m = apply(path, base)
             out.append(Variant(m.name, kind, m.description, m.sources))
     return out
 

@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from . import channel
+
 
 def prepare(preload: list[str]) -> None:
     """Everything a job needs before learner code: done once per process (a cold worker or the warm zygote)."""
@@ -34,49 +36,57 @@ def prepare(preload: list[str]) -> None:
 
 
 def main(config_path: str, channel_fd: int | None = None) -> int:
+    from .isolation import seccomp
+
+    problem = seccomp.install()  # before any learner code: no kernel keyring for this job or what it starts
+    if problem:
+        print(f"labkit: {problem}", file=sys.stderr)
     with open(config_path) as f:
-        cfg = json.load(f)
+        cfg = channel.WorkerConfig.from_json(f.read())
     if channel_fd is not None:  # a zygote's child: the channel arrived over a socket, under another number
-        cfg["channel_fd"] = channel_fd
-    prepare(cfg.get("preload", []))
+        cfg.channel_fd = channel_fd
+    prepare(cfg.preload)
     from . import manifest, plugin
 
-    plugin.STATE.update(mode=cfg["mode"], answers_dir=cfg["answers_dir"], channel=cfg["channel_fd"],
-                        broken=dict(cfg.get("broken", {})), device=cfg.get("device", "auto"))
-    plugin.STATE["lab"] = manifest.load(cfg["tests_dir"])
-    plugin.STATE["time_limits"] = cfg.get("time_limits", {})
-    os.set_inheritable(cfg["channel_fd"], False)
+    plugin.STATE.update(mode=cfg.mode, answers_dir=cfg.answers_dir, channel=cfg.channel_fd, broken=dict(cfg.broken),
+                        device=cfg.device, lab=manifest.load(cfg.tests_dir, strict=False),
+                        time_limits=cfg.time_limits, hidden_data=cfg.hidden_data, questions=cfg.questions)
+    os.set_inheritable(cfg.channel_fd, False)
     import pytest
-    for stem in cfg["answer_stems"]:
+    for stem in cfg.answer_stems:
         if stem in plugin.STATE["broken"]:
             continue
-        plugin.emit({"ev": "import", "stem": stem})
+        plugin.emit({"ev": channel.IMPORT, "stem": stem})
         try:
-            plugin.import_answer(Path(cfg["answers_dir"]), stem)
-            plugin.emit({"ev": "imported", "stem": stem})
+            plugin.import_answer(Path(cfg.answers_dir), stem)
+            plugin.emit({"ev": channel.IMPORTED, "stem": stem})
         except plugin.AnswerError as exc:
-            plugin.emit({"ev": "import_failed", "stem": stem, "reason": str(exc)})
+            plugin.emit({"ev": channel.IMPORT_FAILED, "stem": stem, "reason": str(exc),
+                         **plugin.IMPORT_FACTS.get(stem, {})})
 
-    if cfg["mode"] == "suite":  # the learner's tests import the implementation by its module names
-        sys.path.insert(0, cfg["answers_dir"])
-    tests = cfg["tests_dir"]
-    selection = [os.path.join(tests, n.split("::")[0]) + "::" + n.split("::", 1)[1] for n in cfg["node_ids"]] \
-        if cfg.get("node_ids") else [tests]
+    if cfg.mode == "suite":  # the learner's tests import the implementation by its module names
+        sys.path.insert(0, cfg.answers_dir)
+    tests = cfg.tests_dir
+    shared = os.path.join(tests, "public")
+    if os.path.isdir(shared):  # helpers.py, shared by a lab's public and hidden tests (labs/README.md)
+        sys.path.insert(0, shared)
+    selection = [os.path.join(tests, n.split("::")[0]) + "::" + n.split("::", 1)[1] for n in cfg.node_ids] \
+        if cfg.node_ids else [os.path.join(tests, c) for c in cfg.collect] or [tests]
     args = [*selection, "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:stepwise",
             "-p", "pytest_timeout", "--rootdir", tests, "-c", os.path.join(tests, "pytest.ini"),
             "-o", "timeout_method=signal"]
-    if cfg["mode"] == "suite":
+    if cfg.mode == "suite":
         args.append("--continue-on-collection-errors")
     try:
         import _hypothesis_pytestplugin  # noqa: F401  (registered explicitly: entry points are off here)
         args += ["-p", "_hypothesis_pytestplugin"]
     except ImportError:
         pass
-    measure = _start_coverage(cfg["answers_dir"], cfg.get("coverage", []))
+    measure = _start_coverage(cfg.answers_dir, cfg.coverage)
     status = pytest.main(args, plugins=[plugin])
     if measure is not None:
-        plugin.emit({"ev": "coverage", "files": _coverage_report(measure, cfg["answers_dir"], cfg["coverage"])})
-    plugin.emit({"ev": "exit", "status": int(status)})
+        plugin.emit({"ev": channel.COVERAGE, "files": _coverage_report(measure, cfg.answers_dir, cfg.coverage)})
+    plugin.emit({"ev": channel.EXIT, "status": int(status)})
     sys.stdout.flush()
     return 0
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import notebook, release, report
-from .atomic import write_text
-from .manifest import Lab
+from .. import notebook
+from ..atomic import write_text
+from ..authoring import release
+from ..manifest import Lab
+from ..record import GradeRecord, QuestionResult
+from ..sources import solution_sources
+from . import gradebook
 
 CONFIG = '''\
 # Written by `labkit nbgrader export`. nbgrader reads this file from the course root.
@@ -34,7 +38,7 @@ def export(course: Path, labs: list[Lab], course_id: str = "labkit") -> list[Pat
     course = Path(course)
     written = []
     for lab in labs:
-        for answer, code in release.solution_sources(lab).items():
+        for answer, code in solution_sources(lab).items():
             path = course / "source" / lab.id / (Path(answer).stem + ".ipynb")
             write_text(path, notebook.dumps(release.build_notebook(lab, answer, code, source=True)))
             written.append(path)
@@ -45,7 +49,7 @@ def export(course: Path, labs: list[Lab], course_id: str = "labkit") -> list[Pat
     return [course / "nbgrader_config.py", *written]
 
 
-def import_gradebook(course: Path, lab: Lab, out: Path) -> list[dict]:
+def import_gradebook(course: Path, lab: Lab, out: Path) -> list[GradeRecord]:
     """nbgrader's autograded scores of `lab` (check-<question> cells) as our gradebook in `out`."""
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -61,12 +65,10 @@ def import_gradebook(course: Path, lab: Lab, out: Path) -> list[dict]:
                     score = float(g.score)
                 except MissingEntry:
                     score = 0.0
-                status = "passed" if score >= q.points else "partial" if score > 0 else "failed"
-                questions.append({"id": q.id, "title": q.title, "score": round(score, 4), "max": q.points,
-                                  "status": status, "reason": "" if status == "passed" else "graded by nbgrader",
-                                  "hint": "", "tests": []})
-            records.append({"student": sub.student.id, "lab": lab.id, "total": round(sum(x["score"] for x in questions), 4),
-                            "max": lab.points, "questions": questions, "isolation": "nbgrader", "device": "cpu",
-                            "seconds": 0.0, "notes": [], "flaky": False})
-    report.write_all(out, lab, records)
+                questions.append(QuestionResult(q.id, q.title, round(score, 4), q.points,
+                                                "" if score >= q.points else "graded by nbgrader"))
+            records.append(GradeRecord(student=sub.student.id, lab=lab.id,
+                                       total=round(sum(x.score for x in questions), 4), max=lab.points,
+                                       questions=questions, isolation="nbgrader"))
+    gradebook.write_all(out, lab, records)
     return records

@@ -5,12 +5,10 @@ Score distribution; per question the mean, the difficulty (mean fraction of poin
 common failure reasons per question, clustered by message shape; runtime per submission; and flagged
 submissions (timeouts, integrity events, flaky totals, worker restarts).
 
-Reads <grades>/gradebook.json, and the per-submission records in <grades>/.labkit/results when readable
-(they hold per-test messages and integrity events).
+Reads <grades>/gradebook.json (the class's records: autograder.record).
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -18,28 +16,11 @@ from pathlib import Path
 
 import click
 
-from .atomic import write_text
+from ..atomic import write_text
+from ..record import Gradebook, GradeRecord, RecordError
 from .feedback_html import _PLOT_LOCK, esc, figure, img, page, png, table
 
 EASY, HARD, LOW_DISCRIMINATION = 0.9, 0.3, 0.2
-
-
-# ---------------------------------------------------------------- loading
-def load(grades: Path) -> tuple[dict, list[dict]]:
-    """(gradebook, records): full records where stored, else the gradebook's own per-student entries."""
-    grades = Path(grades)
-    book = json.loads((grades / "gradebook.json").read_text())
-    results = grades / ".labkit" / "results"
-    records = []
-    for s in book["students"]:
-        try:
-            rec = json.loads((results / f"{s['student']}.json").read_text())
-        except (OSError, ValueError):
-            rec = {**s, "integrity": [], "restarts": 0,
-                   "questions": [{"id": qid, "title": qid, "tests": [], "hint": "", **q}
-                                 for qid, q in s["questions"].items()]}
-        records.append(rec)
-    return book, records
 
 
 # ---------------------------------------------------------------- statistics
@@ -53,7 +34,7 @@ def _corr(x: list[float], y: list[float]) -> float | None:
     return None if sxx == 0 or syy == 0 else sxy / math.sqrt(sxx * syy)
 
 
-def item_stats(records: list[dict]) -> list[dict]:
+def item_stats(records: list[GradeRecord]) -> list[dict]:
     """Per question: mean points, difficulty p (mean fraction of points) and discrimination r_pb.
 
     r_pb is the Pearson correlation of the question's score with the rest score (total minus the question);
@@ -62,14 +43,14 @@ def item_stats(records: list[dict]) -> list[dict]:
     if not records:
         return []
     out = []
-    for i, q0 in enumerate(records[0]["questions"]):
-        scores = [r["questions"][i]["score"] for r in records]
-        rest = [r["total"] - r["questions"][i]["score"] for r in records]
-        mx = q0["max"] or 1.0
-        out.append({"id": q0["id"], "title": q0.get("title", q0["id"]), "max": q0["max"],
+    for i, q0 in enumerate(records[0].questions):
+        scores = [r.questions[i].score for r in records]
+        rest = [r.total - r.questions[i].score for r in records]
+        mx = q0.max or 1.0
+        out.append({"id": q0.id, "title": q0.title, "max": q0.max,
                     "mean": sum(scores) / len(scores), "difficulty": sum(s / mx for s in scores) / len(scores),
                     "discrimination": _corr(scores, rest),
-                    "full": sum(r["questions"][i]["status"] == "passed" for r in records)})
+                    "full": sum(r.questions[i].status == "passed" for r in records)})
     return out
 
 
@@ -87,54 +68,53 @@ def message_shape(message: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:160]
 
 
-def failure_clusters(records: list[dict], top: int = 3) -> dict[str, list[dict]]:
+def failure_clusters(records: list[GradeRecord], top: int = 3) -> dict[str, list[dict]]:
     """question id -> the most common failure shapes: how many submissions show each, and one example."""
     out: dict[str, list[dict]] = {}
-    for i, q0 in enumerate(records[0]["questions"] if records else []):
+    for i, q0 in enumerate(records[0].questions if records else []):
         counts: Counter = Counter()
         example: dict[str, str] = {}
         for r in records:
-            q = r["questions"][i]
-            if q["status"] == "passed":
+            q = r.questions[i]
+            if q.status == "passed":
                 continue
-            msgs = [t["message"] for t in q.get("tests", []) if not t["passed"] and t["message"]] or [q["reason"]]
+            msgs = [t.message for t in q.tests if not t.passed and t.message] or [q.reason]
             shapes = {message_shape(m): m for m in msgs if m}
             for shape, msg in shapes.items():  # each submission counts once per shape
                 counts[shape] += 1
                 example.setdefault(shape, msg)
-        out[q0["id"]] = [{"shape": s, "count": c, "example": example[s][:300]} for s, c in counts.most_common(top)]
+        out[q0.id] = [{"shape": s, "count": c, "example": example[s][:300]} for s, c in counts.most_common(top)]
     return out
 
 
 _TIMEOUT = re.compile(r"timed out|time limit|timeout", re.I)  # the runner's and pytest-timeout's words
 
 
-def flags(r: dict) -> list[str]:
+def flags(r: GradeRecord) -> list[str]:
     """Why an instructor should look at this submission by hand."""
     why = []
-    texts = [q["reason"] for q in r["questions"]] + [t["message"] for q in r["questions"] for t in q.get("tests", [])]
-    texts += r.get("notes", [])
-    timed = sorted({q["id"] for q in r["questions"]
-                    if any(_TIMEOUT.search(m)
-                           for m in [q["reason"], *(t["message"] for t in q.get("tests", []))])})
+    texts = [q.reason for q in r.questions] + [t.message for q in r.questions for t in q.tests] + r.notes
+    timed = sorted({q.id for q in r.questions if any(_TIMEOUT.search(m) for m in [q.reason, *(t.message for t in q.tests)])})
     if timed:
         why.append(f"timeout ({', '.join(timed)})")
-    if r.get("integrity") or any("tampered" in t for t in texts):
-        why.append("integrity: " + "; ".join(map(str, r.get("integrity") or ["result channel tampering"]))[:200])
-    if r.get("flaky"):
-        why.append(f"flaky: totals {r.get('repeat_totals')}")
-    if r.get("restarts"):
-        why.append(f"worker restarted {r['restarts']} time(s) (a crash or an early exit)")
+    if r.integrity or any("tampered" in t for t in texts):
+        why.append("integrity: " + "; ".join(map(str, r.integrity or ["result channel tampering"]))[:200])
+    if r.flaky:
+        why.append(f"flaky: totals {r.repeat_totals}")
+    if r.restarts:
+        why.append(f"worker restarted {r.restarts} time(s) (a crash or an early exit)")
+    if r.status != "graded":
+        why.append(f"{r.status}: {r.notes[0] if r.notes else r.first_problem}"[:200])
     return why
 
 
 # ---------------------------------------------------------------- charts
-def _distribution(records: list[dict], maximum: float) -> str:
+def _distribution(records: list[GradeRecord], maximum: float) -> str:
     with _PLOT_LOCK:
         fig = figure(5.5, 2.6)
         ax = fig.add_subplot()
         bins = min(20, max(5, int(maximum) + 1))
-        ax.hist([r["total"] for r in records], bins=bins, range=(0, maximum), color="#3e63dd", edgecolor="white")
+        ax.hist([r.total for r in records], bins=bins, range=(0, maximum), color="#3e63dd", edgecolor="white")
         ax.set_xlabel("total points")
         ax.set_ylabel("submissions")
         ax.set_title("Score distribution")
@@ -154,12 +134,12 @@ def _question_means(stats: list[dict]) -> str:
         return png(fig)
 
 
-def _runtimes(records: list[dict]) -> str:
-    rows = sorted(records, key=lambda r: r.get("seconds", 0.0))
+def _runtimes(records: list[GradeRecord]) -> str:
+    rows = sorted(records, key=lambda r: r.seconds)
     with _PLOT_LOCK:
         fig = figure(5.5, 0.22 * len(rows) + 0.9)
         ax = fig.add_subplot()
-        ax.barh([r["student"] for r in rows], [r.get("seconds", 0.0) for r in rows], color="#667085")
+        ax.barh([r.student for r in rows], [r.seconds for r in rows], color="#667085")
         ax.set_xlabel("seconds")
         ax.set_title("Runtime per submission")
         ax.tick_params(axis="y", labelsize=7)
@@ -186,16 +166,17 @@ def _verdict_of(s: dict) -> str:
     return ", ".join(notes)
 
 
-def render(book: dict, records: list[dict], pass_mark: float = 0.5, plots: bool = True) -> str:
-    maximum = book.get("max") or (records[0]["max"] if records else 1.0)
-    totals = sorted(r["total"] for r in records)
+def render(book: Gradebook, pass_mark: float = 0.5, plots: bool = True) -> str:
+    records = book.records
+    maximum = book.max or (records[0].max if records else 1.0)
+    totals = sorted(r.total for r in records)
     n = len(totals)
     mean = sum(totals) / n if n else 0.0
     median = (totals[(n - 1) // 2] + totals[n // 2]) / 2 if n else 0.0
     passed = sum(t >= pass_mark * maximum for t in totals)
     stats = item_stats(records)
-    body = [f"<h1>Class report: {esc(book.get('title', book.get('lab', '')))}</h1>",
-            f'<p class="muted">lab {esc(book.get("lab", ""))} · {n} submissions · max {maximum:g} points</p>',
+    body = [f"<h1>Class report: {esc(book.title or book.lab)}</h1>",
+            f'<p class="muted">lab {esc(book.lab)} · {n} submissions · max {maximum:g} points</p>',
             table(["submissions", "mean", "median", f"passed (≥ {pass_mark:.0%})", "full marks", "zero"],
                   [[n, round(mean, 2), round(median, 2), passed, sum(t >= maximum for t in totals),
                     sum(t == 0 for t in totals)]])]
@@ -220,29 +201,29 @@ def render(book: dict, records: list[dict], pass_mark: float = 0.5, plots: bool 
     flagged = [(r, flags(r)) for r in records]
     flagged = [(r, f) for r, f in flagged if f]
     body.append(table(["student", "total", "why"],
-                      [[esc(r["student"]), r["total"], esc("; ".join(f))] for r, f in flagged],
+                      [[esc(r.student), r.total, esc("; ".join(f))] for r, f in flagged],
                       ["flag"] * len(flagged)) if flagged else "<p>None: no timeouts, integrity events or flaky "
                                                                    "scores.</p>")
     body.append("<h2>Runtime per submission</h2>")
-    secs = [r.get("seconds", 0.0) for r in records]
+    secs = [r.seconds for r in records]
     if secs:
         body.append(f'<p class="muted">total {sum(secs):.1f} s, slowest {max(secs):.1f} s, '
                     f"median {sorted(secs)[len(secs) // 2]:.1f} s (wall time of each submission's worker).</p>")
     if plots and records:
         body.append(img(_runtimes(records), "runtime per submission"))
-    return page(f"{book.get('lab', '')}: class report", "\n".join(body))
+    return page(f"{book.lab}: class report", "\n".join(body))
 
 
-def write(grades: Path, out: Path | None = None) -> tuple[Path, dict, list[dict]]:
-    book, records = load(grades)
+def write(grades: Path, out: Path | None = None) -> tuple[Path, Gradebook]:
+    book = Gradebook.read(grades)
     try:
-        from .manifest import load as load_lab
-        mark = load_lab(book["lab"]).pass_mark
-    except Exception:  # a gradebook of a lab this kit does not have: the default pass mark
+        from ..manifest import load as load_lab
+        mark = load_lab(book.lab).pass_mark
+    except Exception:  # noqa: BLE001  (a gradebook of a lab this kit does not have: the default pass mark)
         mark = 0.5
     out = Path(out) if out else Path(grades) / "class-report.html"
-    write_text(out, render(book, records, mark))
-    return out, book, records
+    write_text(out, render(book, mark))
+    return out, book
 
 
 @click.command("report")
@@ -250,10 +231,11 @@ def write(grades: Path, out: Path | None = None) -> tuple[Path, dict, list[dict]
 @click.option("--out", type=click.Path(path_type=Path), help="HTML file (default: GRADES/class-report.html).")
 def command(grades, out):
     """Class report for a graded batch: distribution, item analysis, common failures, runtimes, flags."""
-    if not (grades / "gradebook.json").is_file():
-        raise click.UsageError(f"{grades} has no gradebook.json (grade a batch into it with `labkit grade`)")
-    path, book, records = write(grades, out)
-    stats = item_stats(records)
-    click.echo(f"{book['lab']}: {len(records)} submissions; " + "; ".join(
+    try:
+        path, book = write(grades, out)
+    except RecordError as exc:
+        raise click.UsageError(str(exc)) from None
+    stats = item_stats(book.records)
+    click.echo(f"{book.lab}: {len(book.records)} submissions; " + "; ".join(
         f"{s['id']} p={s['difficulty']:.2f} r={_fmt(s['discrimination'])}" for s in stats))
     click.echo(f"wrote {path}")

@@ -13,7 +13,8 @@ import os
 import tempfile
 import threading
 
-from .manifest import Lab
+from ..manifest import Lab
+from ..record import GradeRecord
 
 _PLOT_LOCK = threading.Lock()  # matplotlib's font cache and state are not thread-safe; plots are cheap
 
@@ -57,9 +58,20 @@ def table(header: list[str], rows: list[list], classes: list[str] | None = None)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _private_mpl_config() -> None:
+    """matplotlib writes a font cache: into a private temp dir of this process, removed when it exits."""
+    if "MPLCONFIGDIR" in os.environ:
+        return
+    import atexit
+    import shutil
+    folder = tempfile.mkdtemp(prefix="labkit-mpl-")
+    atexit.register(shutil.rmtree, folder, True)
+    os.environ["MPLCONFIGDIR"] = folder
+
+
 def figure(width: float = 6.0, height: float = 3.0):
     """A matplotlib Figure on the Agg canvas (no pyplot, no display); the config dir is a private temp dir."""
-    os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="labkit-mpl-"))
+    _private_mpl_config()
     import matplotlib
     matplotlib.use("Agg", force=False)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -80,19 +92,19 @@ def img(uri: str, alt: str) -> str:
     return f'<img src="{uri}" alt="{esc(alt)}">'
 
 
-def score_chart(record: dict) -> str:
+def score_chart(record: GradeRecord) -> str:
     """Horizontal bars: each question's score against its maximum."""
-    qs = record["questions"]
+    qs = record.questions
     with _PLOT_LOCK:
         fig = figure(6.0, 0.45 * len(qs) + 0.9)
         ax = fig.add_subplot()
-        labels = [q["id"] for q in qs][::-1]
-        ax.barh(labels, [q["max"] for q in qs][::-1], color="#e4e7ec", label="max")
+        labels = [q.id for q in qs][::-1]
+        ax.barh(labels, [q.max for q in qs][::-1], color="#e4e7ec", label="max")
         colors = {"passed": "#17803d", "partial": "#d98e04", "failed": "#b42318"}
-        ax.barh(labels, [q["score"] for q in qs][::-1], color=[colors.get(q["status"], "#667085") for q in qs][::-1],
+        ax.barh(labels, [q.score for q in qs][::-1], color=[colors.get(q.status, "#667085") for q in qs][::-1],
                 label="score")
         ax.set_xlabel("points")
-        ax.set_title(f"{record['student']}: {pts(record['total'])} / {pts(record['max'])}")
+        ax.set_title(f"{record.student}: {pts(record.total)} / {pts(record.max)}")
         ax.spines[["top", "right"]].set_visible(False)
         return png(fig)
 
@@ -133,52 +145,43 @@ def pts(x: float) -> str:
     return f"{round(x, 2):g}"
 
 
-def _test_name(tid: str) -> str:
-    return tid.split("::")[-1]
-
-
-def feedback_html(lab: Lab, r: dict, plots: bool = True) -> str:
+def feedback_html(lab: Lab, r: GradeRecord, plots: bool = True) -> str:
     """The student's page: summary table, a score chart, then per question the checks, failures, hint and plots."""
-    rows, classes = [], []
-    for q in r["questions"]:
-        rows.append([f"{esc(q['id'])} {esc(q['title'])}", f"{pts(q['score'])} / {pts(q['max'])}",
-                     f'<span class="{esc(q["status"])}">{esc(q["status"])}</span>', esc(q["reason"][:200])])
-        classes.append("")
+    rows = [[f"{esc(q.id)} {esc(q.title)}", f"{pts(q.score)} / {pts(q.max)}",
+             f'<span class="{esc(q.status)}">{esc(q.status)}</span>', esc(q.reason[:200])] for q in r.questions]
     body = [f"<h1>{esc(lab.title)}</h1>",
-            f'<p class="muted">Feedback for <b>{esc(r["student"])}</b> · lab {esc(lab.id)}</p>',
-            f'<p class="score">Score: {pts(r["total"])} / {pts(r["max"])}</p>',
-            table(["question", "score", "status", "first problem"], rows, classes)]
+            f'<p class="muted">Feedback for <b>{esc(r.student)}</b> · lab {esc(lab.id)}</p>',
+            f'<p class="score">Score: {pts(r.total)} / {pts(r.max)}</p>',
+            table(["question", "score", "status", "first problem"], rows)]
     if plots:
         body.append(img(score_chart(r), "score per question"))
-    for q in r["questions"]:
-        public = [t for t in q["tests"] if not t["hidden"]]
-        hidden = [t for t in q["tests"] if t["hidden"]]
-        body.append(f'<h2>{esc(q["id"])}: {esc(q["title"])} <span class="{esc(q["status"])}">'
-                    f'({pts(q["score"])} / {pts(q["max"])})</span></h2>')
-        spec = next((s for s in lab.questions if s.id == q["id"]), None)
+    for q in r.questions:
+        body.append(f'<h2>{esc(q.id)}: {esc(q.title)} <span class="{esc(q.status)}">'
+                    f"({pts(q.score)} / {pts(q.max)})</span></h2>")
+        spec = next((s for s in lab.questions if s.id == q.id), None)
         if spec is not None and spec.symbols:
             body.append(f'<p class="muted">Checks {", ".join(f"<code>{esc(s)}</code>" for s in spec.symbols)} in '
-                        f"<code>{esc(spec.file)}</code>: {len(public)} public and {len(hidden)} hidden test(s).</p>")
-        items = []
-        for t in public:
-            mark = '<span class="passed">passed</span>' if t["passed"] else \
-                f'<span class="failed">failed</span>: {esc(t["message"][:600])}'
-            items.append(f"<li><code>{esc(_test_name(t['id']))}</code> {mark}</li>")
-        if hidden:
-            ok = sum(t["passed"] for t in hidden)
-            msgs = sorted({t["message"] for t in hidden if not t["passed"]})[:3]
+                        f"<code>{esc(spec.file)}</code> with {len(q.hidden)} hidden test(s); "
+                        f"<code>labkit check {esc(lab.id[:2])} {esc(q.id)}</code> runs the public ones.</p>")
+        items = [f"<li><code>{esc(t.name)}</code> "
+                 + ('<span class="passed">passed</span>' if t.passed else
+                    f'<span class="failed">failed</span>: {esc(t.message[:600])}') + "</li>" for t in q.public]
+        if q.hidden:
+            ok = sum(t.passed for t in q.hidden)
+            msgs = sorted({t.message for t in q.hidden if not t.passed})[:3]
             sub = "".join(f"<li>{esc(m[:300])}</li>" for m in msgs)
-            items.append(f"<li>hidden checks: {ok} of {len(hidden)} passed{f'<ul>{sub}</ul>' if sub else ''}</li>")
-        if q.get("reason") and not q["tests"]:
-            items.append(f'<li><span class="failed">not graded</span>: {esc(q["reason"])}</li>')
+            items.append(f"<li>hidden checks: {ok} of {len(q.hidden)} passed{f'<ul>{sub}</ul>' if sub else ''}</li>")
+        if q.reason and not q.tests:
+            items.append(f'<li><span class="failed">not graded</span>: {esc(q.reason)}</li>')
         body.append(f"<ul>{''.join(items)}</ul>")
-        if q.get("hint"):
-            body.append(f'<div class="hint"><b>Hint:</b> {esc(q["hint"])}</div>')
-        series = [s for t in q["tests"] for s in t.get("series", [])] if plots else []
+        if q.hint:
+            body.append(f'<div class="hint"><b>Hint:</b> {esc(q.hint)}</div>')
+        series = [s for t in q.tests for s in t.series] if plots else []
         if series:
             body.append('<div class="plots">' + "".join(img(series_chart(s), s["name"]) for s in series[:6]) + "</div>")
-    if r.get("notes"):
-        body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in r["notes"]) + "</ul>")
-    body.append(f'<p class="muted">Graded at isolation tier <code>{esc(r["isolation"])}</code> on '
-                f'<code>{esc(r["device"])}</code> in {r["seconds"]:.1f} s.</p>')
-    return page(f"{lab.id}: feedback for {r['student']}", "\n".join(body))
+    notes = r.notes + [f"{n} {why}" for why, n in r.skipped.items()]
+    if notes:
+        body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    body.append(f'<p class="muted">Graded at isolation tier <code>{esc(r.isolation)}</code> on '
+                f"<code>{esc(r.device)}</code> in {r.seconds:.1f} s.</p>")
+    return page(f"{lab.id}: feedback for {r.student}", "\n".join(body))

@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import mutants, notebook, release
-from .manifest import Lab
+from .. import notebook
+from ..manifest import Lab
+from ..sources import count_regions, solution_sources, strip_solutions, stub_sources
+from . import mutants, release
 
 
 def build_class(lab: Lab, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    solution = release.solution_sources(lab)
+    solution = solution_sources(lab)
     main = lab.answer_files[0]
     _write(folder / "solution", solution)
-    _write(folder / "stubs", release.stub_sources(lab))
+    _write(folder / "stubs", stub_sources(lab))
     for m in mutants.load_all(lab):
         _write(folder / f"mutant-{m.name}", m.sources)
-    partial = {f: release.strip_solutions(src, f, keep=release.count_regions(src) // 2) for f, src in solution.items()}
+    partial = {f: strip_solutions(src, f, keep=count_regions(src) // 2) for f, src in solution.items()}
     _write(folder / "partial", partial)
     (folder / "notebook").mkdir(exist_ok=True)
     for answer, code in solution.items():  # a learner who answered every part in the notebooks

@@ -8,15 +8,15 @@ mastered (the share of students at or above the mastery level per duty).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from .atomic import write_text
+from ..atomic import write_text
+from ..manifest import DUTIES
+from ..record import Gradebook, GradeRecord, RecordError
 from .feedback_html import esc, page, table
-from .manifest import DUTIES
 
 MASTERED, DEVELOPING = 0.8, 0.5  # fraction of the points of every question that counts for a skill
 FRAMEWORKS = {"PyTorch": ("torch", "pytorch"), "Keras": ("keras",)}
@@ -28,7 +28,7 @@ class LabResult:
     title: str
     duties: tuple[int, ...]
     frameworks: tuple[str, ...]
-    students: dict[str, dict]  # student -> gradebook entry
+    students: dict[str, GradeRecord]
     questions: dict[str, str]  # question id -> title (from the lab's manifest, when the kit has the lab)
 
 
@@ -42,19 +42,18 @@ def frameworks_of(entries: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def load(grades_dirs: list[Path]) -> list[LabResult]:
-    from .manifest import load as load_lab
+    from ..manifest import load as load_lab
     out = []
     for g in grades_dirs:
-        book = json.loads((Path(g) / "gradebook.json").read_text())
+        book = Gradebook.read(g)
         try:
-            spec = load_lab(book["lab"])
+            spec = load_lab(book.lab)
             duties, frameworks = spec.duties, frameworks_of(spec.frameworks)
-            titles = {q.id: q.title for q in spec.questions}
-        except Exception:  # a lab this kit does not ship: the gradebook may say itself
-            duties, frameworks = tuple(book.get("duties", ())), frameworks_of(book.get("frameworks", ()))
-            titles = {}
-        out.append(LabResult(book["lab"], book.get("title", book["lab"]), tuple(duties), frameworks,
-                             {s["student"]: s for s in book["students"]}, titles))
+        except Exception:  # noqa: BLE001  (a lab this kit does not ship: no duties known, the scores still show)
+            duties, frameworks = (), ()
+        titles = {q.id: q.title for r in book.records for q in r.questions}
+        out.append(LabResult(book.lab, book.title or book.lab, tuple(duties), frameworks,
+                             {r.student: r for r in book.records}, titles))
     return out
 
 
@@ -88,10 +87,10 @@ def profile(labs: list[LabResult], student: str) -> dict[str, dict]:
             entry = lab.students.get(student)
             if not role or entry is None:
                 continue
-            for qid, q in entry["questions"].items():
-                evidence.append((lab.lab, lab.title, role, qid, q["score"], q["max"]))
-                earned += q["score"]
-                possible += q["max"]
+            for q in entry.questions:
+                evidence.append((lab.lab, lab.title, role, q.id, q.score, q.max))
+                earned += q.score
+                possible += q.max
         frac = earned / possible if possible else None
         out[key] = {"fraction": frac, "level": level(frac), "evidence": evidence}
     return out
@@ -114,7 +113,7 @@ def render_student(labs: list[LabResult], student: str) -> str:
             for k, label in skills()]
     body = [f"<h1>Skills transcript: {esc(student)}</h1>",
             f'<p class="muted">{len(graded)} graded lab(s): '
-            + esc(", ".join(f"{lab.lab} ({lab.students[student]['total']:g}/{lab.students[student]['max']:g})"
+            + esc(", ".join(f"{lab.lab} ({lab.students[student].total:g}/{lab.students[student].max:g})"
                             for lab in graded)) + ". "
             f"Mastered: at least {MASTERED:.0%} of all the points of the questions that count for the skill; "
             f"developing: at least {DEVELOPING:.0%}.</p>",
@@ -167,23 +166,23 @@ def render_class(labs: list[LabResult]) -> str:
 @click.command("transcript")
 @click.argument("grades", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--student", help="One learner's profile (default: the class view).")
-@click.option("--out", type=click.Path(path_type=Path), help="HTML file (default: transcript-<student>.html or "
-              "class-skills.html).")
+@click.option("--out", type=click.Path(path_type=Path), help="HTML file (default: the first GRADES folder's "
+              "transcript-<student>.html or class-skills.html).")
 def command(grades, student, out):
     """Map graded labs (one GRADES folder per lab) onto the seven duties and the two frameworks."""
-    missing = [str(g) for g in grades if not (g / "gradebook.json").is_file()]
-    if missing:
-        raise click.UsageError(f"no gradebook.json in {', '.join(missing)}")
-    labs = load(list(grades))
+    try:
+        labs = load(list(grades))
+    except RecordError as exc:
+        raise click.UsageError(str(exc)) from None
     if student:
         if not any(student in lab.students for lab in labs):
             raise click.UsageError(f"no graded lab has student {student!r}")
-        out = out or Path(f"transcript-{student}.html")
+        out = out or Path(grades[0]) / f"transcript-{student}.html"
         write_text(out, render_student(labs, student))
         for key, p in profile(labs, student).items():
             click.echo(f"{key:8s} {p['level']:16s} " + ("" if p["fraction"] is None else f"{p['fraction']:.0%}"))
     else:
-        out = out or Path("class-skills.html")
+        out = out or Path(grades[0]) / "class-skills.html"
         write_text(out, render_class(labs))
         for v in class_view(labs):
             if v["mastered"] is not None:

@@ -11,16 +11,11 @@ report), timed as the grader receives them; per-test seconds are pytest's (setup
 """
 from __future__ import annotations
 
-import json
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from . import runner
-from .manifest import Lab
-
-_SPY_LOCK = threading.Lock()  # one profiled run at a time: the event spy is process-wide
-
+from .. import hidden_data, runner
+from ..manifest import Lab
 
 @dataclass
 class TestTime:
@@ -59,26 +54,16 @@ class Profile:
 
 def profile(lab: Lab, sources: dict[str, str], subject: str = "solution", device: str = "cpu",
             tier: str | None = None, broken: dict[str, str] | None = None) -> Profile:
-    """Grade `sources` once (public and hidden tests, in the sandbox) and split the wall time into phases."""
+    """Grade `sources` once (the hidden tests, in the sandbox, as at grading) and split the wall time into phases."""
     events: list[tuple[float, str, str]] = []
-    with _SPY_LOCK:
-        original = runner._handle
 
-        def spy(line, *args, **kwargs):
-            try:
-                ev = json.loads(line)
-                events.append((time.monotonic(), str(ev.get("ev")), str(ev.get("id", ev.get("stem", "")))))
-            except (ValueError, AttributeError, TypeError):
-                pass
-            return original(line, *args, **kwargs)
+    def seen(at: float, ev: dict) -> None:
+        events.append((at, str(ev.get("ev")), str(ev.get("id", ev.get("stem", "")))))
 
-        started = time.monotonic()
-        runner._handle = spy
-        try:
-            run = runner.run(runner.Job(lab, dict(sources), "grade", device=device, tier=tier, broken=dict(broken or {})))
-        finally:
-            runner._handle = original
-        ended = time.monotonic()
+    started = time.monotonic()
+    run = runner.run(runner.Job(lab, dict(sources), "grade", device=device, tier=tier, broken=dict(broken or {}),
+                                include_public=False, hidden_data=hidden_data.build(lab), on_event=seen))
+    ended = time.monotonic()
     return _phases(lab, subject, device, run, events, started, ended)
 
 

@@ -35,6 +35,7 @@ import threading
 from pathlib import Path
 
 MAX_MESSAGE = 1 << 16
+CLONE_NEWIPC = 0x08000000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, LAST_CAP = 1, 38, 24, 63
 
 
@@ -61,6 +62,7 @@ def _child(msg: dict, channel: int, output: int) -> None:
         lim = msg["limits"]
         for name, val in lim.items():
             resource.setrlimit(getattr(resource, name), (val, val))
+        ctypes.CDLL(None).unshare(CLONE_NEWIPC)  # jobs of one zygote never share SysV objects
         if msg.get("uid") is not None:
             _drop_privileges(int(msg["uid"]))
         # after the uid change, which clears it: a job dies with its zygote, whatever killed the zygote
@@ -74,7 +76,7 @@ def _child(msg: dict, channel: int, output: int) -> None:
         os.chdir(msg["cwd"])
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        from . import worker
+        from .. import worker
 
         code = worker.main(msg["config"], channel_fd=channel)
         sys.stdout.flush()
@@ -88,6 +90,7 @@ def _child(msg: dict, channel: int, output: int) -> None:
 
 def serve(sock: socket.socket) -> None:
     children: dict[int, str] = {}  # pid -> job id
+    uids: dict[int, int] = {}  # pid -> its job uid: what the job left in the shared /dev/shm goes with it
 
     def reap():
         while children:
@@ -98,6 +101,9 @@ def serve(sock: socket.socket) -> None:
             if pid == 0:
                 return
             job = children.pop(pid, None)
+            if pid in uids:
+                from .sandbox import sweep_files
+                sweep_files(uids.pop(pid), ("/dev/shm", "/dev/mqueue"))
             if job is not None:
                 sock.send(json.dumps({"exit": job, "code": os.waitstatus_to_exitcode(status)}).encode())
 
@@ -137,6 +143,8 @@ def serve(sock: socket.socket) -> None:
             for fd in fds:
                 os.close(fd)
             children[pid] = msg["spawn"]
+            if msg.get("uid") is not None:
+                uids[pid] = int(msg["uid"])
             sock.send(json.dumps({"started": msg["spawn"], "pid": pid}).encode())
         elif "kill" in msg:
             for pid, job in children.items():
@@ -155,7 +163,7 @@ def _kill_group(pid: int) -> None:
 def main(fd: int, preload: list[str]) -> None:
     sock = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)
-    from . import worker
+    from .. import worker
 
     worker.prepare(preload)
     _first_session()
@@ -170,7 +178,7 @@ def _first_session() -> None:
 
     import pytest
 
-    from . import plugin
+    from .. import plugin
 
     with tempfile.TemporaryDirectory(dir=os.getcwd()) as tmp:
         Path(tmp, "test_warm.py").write_text("def test_warm():\n    assert True\n")
@@ -222,14 +230,14 @@ def _die_with_grader() -> None:
 
 
 class Zygote:
-    def __init__(self, tier: str, gpu: bool, preload: list[str]):
+    def __init__(self, tier: str, gpu: bool, preload: list[str], data: tuple[Path, ...] = ()):
         from . import sandbox
 
         self.pool_dir = Path(tempfile.mkdtemp(prefix="labkit-pool-"))
         os.chmod(self.pool_dir, 0o711)
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = sandbox.command(tier, ["-m", "autograder.zygote", str(theirs.fileno()), json.dumps(preload)],
-                               scratch=[], ro=[], rw=[self.pool_dir], uid=None, limits=sandbox.Limits(), gpu=gpu,
+        argv = sandbox.command(tier, ["-m", "autograder.isolation.zygote", str(theirs.fileno()), json.dumps(preload)],
+                               scratch=[], ro=list(data), rw=[self.pool_dir], uid=None, limits=sandbox.Limits(), gpu=gpu,
                                readonly_tmp=True)
         env = sandbox.environment(self.pool_dir, tier, "cpu" if not gpu else "auto")
         env["KERAS_HOME"] = str(self.pool_dir / ".keras")  # never written: children cannot write here
@@ -336,20 +344,20 @@ def enabled() -> bool:
     return os.environ.get("LABKIT_WARM", "1") != "0" and sys.platform == "linux"
 
 
-def get(tier: str, gpu: bool, preload: list[str]) -> Zygote:
+def get(tier: str, gpu: bool, preload: list[str], data: tuple[Path, ...] = ()) -> Zygote:
     """The zygote for this tier and framework set, started on first use (and again if it died).
 
     The caller holds it until release(): a run's workspace lives in its zygote's pool folder, so a zygote
     idle between two attempts of a run must not be evicted (that would delete the workspace).
     """
-    key = (tier, gpu, tuple(preload))
+    key = (tier, gpu, tuple(preload), tuple(data))  # data: the kit's dataset files the lab's jobs may read
     with _LOCK:
         z = _ZYGOTES.pop(key, None)
         if z is None or z.dead:
             idle = [k for k, v in _ZYGOTES.items() if not v.children and not v.users]
             for k in idle[:max(0, len(_ZYGOTES) + 1 - MAX_ZYGOTES)]:  # least recently used first
                 _ZYGOTES.pop(k).close()
-            z = _start(tier, gpu, list(preload))
+            z = _start(tier, gpu, list(preload), tuple(data))
         _ZYGOTES[key] = z  # re-inserted: the dict's order is the order of last use
         z.users += 1
         return z
@@ -364,7 +372,7 @@ _REQUESTS: queue.Queue = queue.Queue()
 _STARTER: threading.Thread | None = None
 
 
-def _start(tier: str, gpu: bool, preload: list[str]) -> Zygote:
+def _start(tier: str, gpu: bool, preload: list[str], data: tuple[Path, ...]) -> Zygote:
     """Start a zygote from the long-lived starter thread (see _die_with_grader)."""
     global _STARTER
     if _STARTER is None or not _STARTER.is_alive():
@@ -372,7 +380,7 @@ def _start(tier: str, gpu: bool, preload: list[str]) -> Zygote:
         _STARTER.start()
     box: dict = {}
     done = threading.Event()
-    _REQUESTS.put((lambda: Zygote(tier, gpu, preload), box, done))
+    _REQUESTS.put((lambda: Zygote(tier, gpu, preload, data), box, done))
     done.wait()
     if "error" in box:
         raise box["error"]

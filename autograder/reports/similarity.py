@@ -27,9 +27,9 @@ from pathlib import Path
 
 import click
 
-from .atomic import write_text
+from ..atomic import write_text
+from ..threadsafe import AST_LOCK
 from .feedback_html import esc, page, table
-from .threadsafe import AST_LOCK
 
 K, W = 7, 4  # tokens per k-gram, k-grams per window: any common run of 10 normalized tokens is found
 _KEEP = set(dir(builtins)) | {"self", "cls"}
@@ -187,8 +187,9 @@ def rank(prints: list[Prints]) -> list[Match]:
 
 # ---------------------------------------------------------------- loading and HTML
 def load_prints(lab, paths: list[Path]) -> list[Prints]:
-    from . import release, submission
-    stubs = release.stub_sources(lab)
+    from .. import submission
+    from ..sources import stub_sources
+    stubs = stub_sources(lab)
     exclude = stub_hashes(stubs)
     out = []
     for student, path in submission.discover(lab, paths):
@@ -243,16 +244,17 @@ def render(lab_id: str, matches: list[Match], top: int = 10, threshold: float = 
 @click.command("similarity")
 @click.argument("lab")
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("similarity.html"), show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML report to write (e.g. grades/similarity.html).")
 @click.option("--top", default=10, show_default=True, help="Pairs shown side by side.")
 @click.option("--threshold", default=0.5, show_default=True, help="Score at which a pair is flagged.")
 def command(lab, submissions, out, top, threshold):
     """Rank pairs of SUBMISSIONS by similarity of their answer code (renaming, reordering and reformatting
     do not hide a copy; the lab's stub code is excluded) and write an HTML report with matching regions."""
-    from .manifest import ManifestError, load
+    from ..manifest import ManifestError, load
     try:
         spec = load(lab)
-    except (LookupError, ManifestError) as exc:
+    except ManifestError as exc:
         raise click.UsageError(str(exc)) from None
     prints = load_prints(spec, list(submissions))
     if len(prints) < 2:

