@@ -10,7 +10,8 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-from autograder import manifest, reference, sandbox  # noqa: E402
+from autograder import manifest, reference  # noqa: E402
+from autograder.isolation import sandbox  # noqa: E402
 
 collect_ignore = ["hostile"]
 

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 from autograder.manifest import Lab
-from autograder.release import solution_sources
+from autograder.sources import solution_sources
 
 HOSTILE = Path(__file__).parent / "hostile"
 

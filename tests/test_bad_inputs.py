@@ -17,7 +17,7 @@ def write(folder, text):
 @pytest.fixture(scope="module")
 def bad_batch(tmp_path_factory, lab02_fast):
     lab = lab02_fast
-    sol = release.solution_sources(lab)[ANSWER]
+    sol = sources.solution_sources(lab)[ANSWER]
     root = tmp_path_factory.mktemp("bad")
     klass = root / "class"
     write(klass / "good", sol)
@@ -39,7 +39,7 @@ def bad_batch(tmp_path_factory, lab02_fast):
     write(klass / "noisy-but-correct", sol.replace('    """\n    ### BEGIN SOLUTION\n    a, b = np.asarray',
                                                    '    """\n    import sys, warnings\n    warnings.warn("careful", UserWarning)\n'
                                                    '    print("debug output", file=sys.stderr)\n    a, b = np.asarray'))
-    batch = grade.grade(lab, [klass], grade.BatchOptions(out=root / "out", device="cpu", jobs=2))
+    batch = batch.grade(lab, [klass], batch.BatchOptions(out=root / "out", device="cpu", jobs=2))
     return {r["student"]: r for r in batch.records}
 
 

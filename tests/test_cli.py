@@ -55,7 +55,7 @@ def test_usage_errors_exit_2():
 @pytest.mark.slow
 def test_grade_ci_writes_every_output_and_exits_by_pass_mark(tmp_path, lab02):
     subs = tmp_path / "subs"
-    for name, sources in {"good": release.solution_sources(lab02), "bad": release.stub_sources(lab02)}.items():
+    for name, sources in {"good": sources.solution_sources(lab02), "bad": sources.stub_sources(lab02)}.items():
         (subs / name).mkdir(parents=True)
         for f, code in sources.items():
             (subs / name / f).write_text(code)

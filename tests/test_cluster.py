@@ -27,7 +27,7 @@ def labkit(*args):
 
 def write_class(lab, folder, n):
     planted = mutants.load_all(lab)
-    kinds = [("solution", release.solution_sources(lab)), ("stubs", release.stub_sources(lab))] + \
+    kinds = [("solution", sources.solution_sources(lab)), ("stubs", sources.stub_sources(lab))] + \
         [(f"mutant-{m.name}", m.sources) for m in planted]
     expected = {}
     for i in range(n):
@@ -60,7 +60,7 @@ def test_local_cluster_loses_nothing_when_a_worker_is_killed_mid_batch(tmp_path,
             os.kill(pid, signal.SIGKILL)  # the Dask worker process itself, mid-task
             killed.append((addr, pid, list(keys)))
 
-        batch = grade.grade(lab02, [subs], grade.BatchOptions(out=out, device="cpu", cluster=cluster.scheduler_address),
+        batch = batch.grade(lab02, [subs], batch.BatchOptions(out=out, device="cpu", cluster=cluster.scheduler_address),
                             on_progress=kill_a_busy_worker)
     assert killed, "no worker was busy when the first result came back"
     students = [r["student"] for r in batch.records]
@@ -84,7 +84,7 @@ def test_local_cluster_loses_nothing_when_a_worker_is_killed_mid_batch(tmp_path,
 
     # --resume over the cluster: nothing is regraded
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / ".labkit" / "results").iterdir()}
-    again = grade.grade(lab02, [subs], grade.BatchOptions(out=out, device="cpu", resume=True, cluster="local", jobs=1))
+    again = batch.grade(lab02, [subs], batch.BatchOptions(out=out, device="cpu", resume=True, cluster="local", jobs=1))
     assert again.reused == len(expected) and len(again.records) == len(expected)
     assert {p.name: p.stat().st_mtime_ns for p in (out / ".labkit" / "results").iterdir()} == stamps
 

@@ -52,7 +52,7 @@ def _autograder_root(tmp_path, bundle: bytes, submission: dict[str, str]) -> Pat
 @pytest.mark.slow
 @pytest.mark.parametrize("who", ["solution", "empty"])
 def test_run_autograder_writes_gradescope_results(lab02, tmp_path, who):
-    files = release.solution_sources(lab02) if who == "solution" else {"notes.txt": "nothing here"}
+    files = sources.solution_sources(lab02) if who == "solution" else {"notes.txt": "nothing here"}
     root = _autograder_root(tmp_path, exports.gradescope_bundle(lab02), files)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "LABKIT": str(Path(sys.executable).parent / "labkit")}
     proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,

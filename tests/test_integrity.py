@@ -25,10 +25,10 @@ def _digest_tree(folder: Path) -> dict[str, str]:
 
 
 def _honest(lab, folder: Path) -> Path:
-    for name, sources in {"honest-solution": release.solution_sources(lab),
-                          "honest-stubs": release.stub_sources(lab),
-                          "honest-partial": {f: release.strip_solutions(s, f, keep=2)
-                                             for f, s in release.solution_sources(lab).items()}}.items():
+    for name, sources in {"honest-solution": sources.solution_sources(lab),
+                          "honest-stubs": sources.stub_sources(lab),
+                          "honest-partial": {f: sources.strip_solutions(s, f, keep=2)
+                                             for f, s in sources.solution_sources(lab).items()}}.items():
         (folder / name).mkdir(parents=True)
         for f, code in sources.items():
             (folder / name / f).write_text(code)
@@ -62,21 +62,21 @@ def hostile_batch(tmp_path_factory, lab02_fast):
     base = tmp_path_factory.mktemp("hostile")
     alone = _honest(lab, base / "alone")
     alone_out = base / "alone-out"
-    honest_alone = grade.grade(lab, [alone], grade.BatchOptions(out=alone_out, device="cpu", jobs=2))
+    honest_alone = batch.grade(lab, [alone], batch.BatchOptions(out=alone_out, device="cpu", jobs=2))
     klass = _honest(lab, base / "class")
     out = base / "out"
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.setblocking(False)
-    placeholders = {"__KIT_ROOT__": str(Path(release.paths.KIT_ROOT)), "__OUT_DIR__": str(out),
+    placeholders = {"__KIT_ROOT__": str(Path(paths.KIT_ROOT)), "__OUT_DIR__": str(out),
                     "__OTHER_SUBMISSION__": str(klass / "honest-solution" / lab.answer_files[0]),
                     "__GRADER_PID__": str(os.getpid()), "__PORT__": str(listener.getsockname()[1])}
     for trick in _runnable_tricks():
         build(lab, trick, klass / trick, placeholders)
-    kit_before = _digest_tree(Path(release.paths.KIT_ROOT) / "labs")
+    kit_before = _digest_tree(Path(paths.KIT_ROOT) / "labs")
     class_before = _digest_tree(klass)
-    batch = grade.grade(lab, [klass], grade.BatchOptions(out=out, device="cpu", jobs=2))
+    batch = batch.grade(lab, [klass], batch.BatchOptions(out=out, device="cpu", jobs=2))
     try:
         connection = listener.accept()
     except BlockingIOError:
@@ -126,7 +126,7 @@ def test_honest_submissions_keep_their_scores(hostile_batch):
 
 def test_no_submission_file_or_kit_file_was_modified(hostile_batch):
     assert _digest_tree(hostile_batch["klass"]) == hostile_batch["class_before"]
-    assert _digest_tree(Path(release.paths.KIT_ROOT) / "labs") == hostile_batch["kit_before"]
+    assert _digest_tree(Path(paths.KIT_ROOT) / "labs") == hostile_batch["kit_before"]
 
 
 def test_output_folder_holds_only_the_graders_files(hostile_batch):

@@ -18,8 +18,8 @@ def test_core_tricks_earn_at_most_the_forgeable_points(lab, tmp_path):
     fast = short_limits(lab, question_s=20.0, total_s=max(60.0, lab.time_limit / 2))
     for trick in CORE_TRICKS:
         build(fast, trick, tmp_path / "class" / trick, {})
-    batch = grade.grade(fast, [tmp_path / "class"], grade.BatchOptions(out=tmp_path / "out", device="cpu"))
-    ref = reference.cached_reference(fast, "cpu", grade.state_dir(tmp_path / "out"))
+    batch = batch.grade(fast, [tmp_path / "class"], batch.BatchOptions(out=tmp_path / "out", device="cpu"))
+    ref = reference.cached_reference(fast, "cpu", batch.state_dir(tmp_path / "out"))
     bound = scoring.forgeable_points(fast, ref)
     # only the plugin-patching trick may forge the in-worker (value-free) checks; the others get nothing
     for r in batch.records:

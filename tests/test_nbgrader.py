@@ -54,7 +54,7 @@ def test_nbgrader_round_trip(lab, tmp_path):
         nb = Path(answer).stem + ".ipynb"
         assert cells(course / "release" / lab.id / nb) == cells(lab.path / nb), f"{nb}: nbgrader's release differs"
     ours = tmp_path / "ours"
-    for student, sources in {"solution": release.solution_sources(lab), "stubs": release.stub_sources(lab)}.items():
+    for student, sources in {"solution": sources.solution_sources(lab), "stubs": sources.stub_sources(lab)}.items():
         for folder in (course / "submitted" / student / lab.id, ours / student):
             folder.mkdir(parents=True)
             for answer, code in sources.items():
@@ -64,7 +64,7 @@ def test_nbgrader_round_trip(lab, tmp_path):
     nbgrader(["autograde", lab.id], course, env)
     theirs = {r["student"]: r for r in nbgrader_course.import_gradebook(course, lab, tmp_path / "imported")}
     assert theirs["solution"]["total"] == lab.points and theirs["stubs"]["total"] == 0
-    batch = grade.grade(lab, [ours], grade.BatchOptions(out=tmp_path / "labkit-out", device="cpu"))
+    batch = batch.grade(lab, [ours], batch.BatchOptions(out=tmp_path / "labkit-out", device="cpu"))
     for r in batch.records:
         assert [q["score"] for q in r["questions"]] == [q["score"] for q in theirs[r["student"]]["questions"]]
     assert (tmp_path / "imported" / "gradebook.csv").is_file()
@@ -78,7 +78,7 @@ def test_a_learner_completes_lab_02_inside_a_kernel(tmp_path, monkeypatch):
 
     lab = manifest.load("02")
     answer = lab.answer_files[0]
-    filled = release.build_notebook(lab, answer, release.solution_sources(lab)[answer])
+    filled = release.build_notebook(lab, answer, sources.solution_sources(lab)[answer])
     nb = nbformat.reads(notebook.dumps(filled), as_version=4)
     env = nbgrader_env(tmp_path)
     (tmp_path / "home").mkdir()

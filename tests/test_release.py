@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from autograder import manifest, release, mutants
+from autograder import manifest, patches, sources
+from autograder.authoring import mutants, release, variants
 
 LABS = [lab for lab in manifest.all_labs() if lab.solution.is_dir()]
 
@@ -11,14 +12,14 @@ LABS = [lab for lab in manifest.all_labs() if lab.solution.is_dir()]
 def test_strip_solutions_keeps_signature_and_indent():
     src = 'def f(x):\n    """Doc."""\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n'
     # nbgrader's own code stub, so `nbgrader generate_assignment` makes the same stubs
-    assert release.strip_solutions(src) == 'def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+    assert sources.strip_solutions(src) == 'def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
 
 
 @pytest.mark.parametrize("src,match", [("### END SOLUTION\n", "without"), ("### BEGIN SOLUTION\n", "never closed"),
                                        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n", "nested")])
 def test_marker_errors(src, match):
-    with pytest.raises(release.MarkerError, match=match):
-        release.strip_solutions(src)
+    with pytest.raises(sources.MarkerError, match=match):
+        sources.strip_solutions(src)
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
@@ -39,8 +40,8 @@ def test_notebooks_are_committed_without_outputs_and_with_nbgrader_cells(lab):
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
 def test_stubs_keep_no_solution_code(lab):
-    for answer, stub in release.stub_sources(lab).items():
-        assert release.BEGIN not in stub and release.END not in stub
+    for answer, stub in sources.stub_sources(lab).items():
+        assert sources.BEGIN not in stub and sources.END not in stub
         assert "raise NotImplementedError" in stub
 
 
@@ -49,14 +50,21 @@ def test_mutants_apply_cleanly(lab):
     planted = mutants.load_all(lab)
     assert len(planted) >= 4
     for m in planted:
-        assert m.sources != release.solution_sources(lab), m.name
+        assert m.sources != sources.solution_sources(lab), m.name
 
 
 def test_mutant_find_must_match_exactly_once(lab02, tmp_path, monkeypatch):
     bad = tmp_path / "bad.toml"
     bad.write_text('file = "linear_models.py"\n[[replace]]\nfind = "return"\nwith = "yield"\n')
-    with pytest.raises(mutants.MutantError, match="exactly once"):
-        mutants._apply(bad, release.solution_sources(lab02))
+    with pytest.raises(patches.PatchError, match="exactly once"):
+        patches.apply(bad, sources.solution_sources(lab02))
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
+def test_blind_variants_load(lab):
+    found = variants.load_all(lab)
+    for v in found:
+        assert v.kind in ("correct", "bug") and (v.kind == "correct" or v.question), v.name
 
 
 def test_bundle_leaves_out_solutions(tmp_path):

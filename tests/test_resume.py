@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def make_class(lab, folder: Path, n: int) -> Path:
     for i in range(n):
-        sources = release.solution_sources(lab) if i % 2 == 0 else release.stub_sources(lab)
+        sources = sources.solution_sources(lab) if i % 2 == 0 else sources.stub_sources(lab)
         (folder / f"s{i:02d}").mkdir(parents=True)
         for f, code in sources.items():
             (folder / f"s{i:02d}" / f).write_text(code)

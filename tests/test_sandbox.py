@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import grade, release, runner, sandbox
+from autograder import batch, errors, paths, runner, sources
+from autograder.isolation import sandbox, seccomp
 from conftest import tier_or_skip
 
 pytestmark = pytest.mark.slow
@@ -21,9 +22,10 @@ print("FACTS", facts)
 '''
 
 
-def probe(lab, tier):
-    code = release.stub_sources(lab)[ANSWER] + PROBE.replace("__KIT__", str(release.paths.KIT_ROOT))
-    result = runner.run(runner.Job(lab, {ANSWER: code}, "grade", device="cpu", tier=tier, include_hidden=False))
+def probe(lab, tier, extra=""):
+    code = sources.stub_sources(lab)[ANSWER] + PROBE.replace("__KIT__", str(paths.KIT_ROOT)) + extra
+    result = runner.run(runner.Job(lab, {ANSWER: code}, "check", device="cpu", tier=tier, include_hidden=False,
+                                   questions=("q1",)))
     line = next(line for line in result.output_tail.splitlines() if line.startswith("FACTS"))
     return eval(line[6:])  # our own probe's dict literal  # noqa: S307
 
@@ -48,19 +50,61 @@ def test_rlimits_tier_runs_as_an_unprivileged_uid_where_it_can(lab02_fast):
 def test_every_tier_grades_the_solution_full_and_the_stubs_zero(lab02_fast, reference02, tier, tmp_path):
     tier_or_skip(tier)
     subs = tmp_path / "subs"
-    for name, sources in {"sol": release.solution_sources(lab02_fast), "stub": release.stub_sources(lab02_fast)}.items():
+    for name, texts in {"sol": sources.solution_sources(lab02_fast), "stub": sources.stub_sources(lab02_fast)}.items():
         (subs / name).mkdir(parents=True)
-        (subs / name / ANSWER).write_text(sources[ANSWER])
-    batch = grade.grade(lab02_fast, [subs], grade.BatchOptions(out=tmp_path / "out", device="cpu", tier=tier))
-    totals = {r["student"]: r["total"] for r in batch.records}
-    assert totals == {"sol": 10, "stub": 0}
-    assert {r["isolation"] for r in batch.records} == {tier}
+        (subs / name / ANSWER).write_text(texts[ANSWER])
+    graded = batch.grade(lab02_fast, [subs], batch.BatchOptions(out=tmp_path / "out", device="cpu", tier=tier,
+                                                                min_isolation=None, unsafe_as_grader=True))
+    assert {r.student: r.total for r in graded.records} == {"sol": 10, "stub": 0}
+    assert {r.isolation for r in graded.records} == {tier}
 
 
 def test_min_isolation_refuses_a_lower_tier(lab02_fast, tmp_path):
-    with pytest.raises(grade.IsolationError, match="below the required 'namespace'"):
-        grade.grade(lab02_fast, [tmp_path], grade.BatchOptions(out=tmp_path / "o", tier="rlimits",
-                                                               min_isolation="namespace"))
+    with pytest.raises(errors.IsolationError, match="below the required 'namespace'"):
+        batch.grade(lab02_fast, [tmp_path], batch.BatchOptions(out=tmp_path / "o", tier="rlimits"))
+
+
+def test_learner_code_never_runs_as_the_grader_without_the_flag(lab02_fast, tmp_path):
+    risk = sandbox.runs_as_grader("rlimits")
+    if risk is None:
+        pytest.skip("here the rlimits tier has a per-job uid")
+    with pytest.raises(errors.IsolationError, match="--unsafe-as-grader"):
+        batch.grade(lab02_fast, [tmp_path], batch.BatchOptions(out=tmp_path / "o", tier="rlimits", min_isolation=None))
+
+
+def test_the_bundled_bwrap_is_pinned_and_reported():
+    path, source = sandbox.bwrap()
+    if path is None:
+        pytest.skip(f"no bubblewrap here: {source}")
+    assert source.startswith(("system", "bundled")), source
+    if source.startswith("bundled"):
+        import hashlib
+        import platform
+        assert hashlib.sha256(open(path, "rb").read()).hexdigest() == sandbox.BUNDLED_BWRAP_SHA256[platform.machine()]
+
+
+KEYRING = '''
+import ctypes, platform
+_nr = {"x86_64": 250, "aarch64": 219}.get(platform.machine(), -1)
+_libc = ctypes.CDLL(None, use_errno=True)
+print("KEYRING", _libc.syscall(_nr, 0, -4, 0), ctypes.get_errno())
+'''
+
+
+@pytest.mark.parametrize("tier", sandbox.TIERS)
+def test_no_job_reaches_the_kernel_keyring(lab02_fast, tier):
+    tier_or_skip(tier)
+    code = sources.stub_sources(lab02_fast)[ANSWER] + KEYRING
+    result = runner.run(runner.Job(lab02_fast, {ANSWER: code}, "check", device="cpu", tier=tier,
+                                   include_hidden=False, questions=("q1",)))
+    line = next(line for line in result.output_tail.splitlines() if line.startswith("KEYRING"))
+    assert line.split()[1:] == ["-1", "1"], f"keyctl must fail with EPERM: {line}"
+
+
+def test_the_seccomp_program_denies_foreign_abis_and_the_keyring():
+    prog = seccomp.program("x86_64")
+    assert len(prog) % 8 == 0 and len(prog) // 8 == 11
+    assert seccomp.program("sparc") == b""
 
 
 def test_job_uids_are_leased_exclusively():
@@ -72,6 +116,6 @@ def test_job_uids_are_leased_exclusively():
 
 def test_repeat_flags_nothing_for_a_deterministic_submission(lab02_fast, tmp_path):
     (tmp_path / "subs" / "sol").mkdir(parents=True)
-    (tmp_path / "subs" / "sol" / ANSWER).write_text(release.solution_sources(lab02_fast)[ANSWER])
-    batch = grade.grade(lab02_fast, [tmp_path / "subs"], grade.BatchOptions(out=tmp_path / "o", repeat=2))
-    assert batch.records[0]["repeat_totals"] == [10, 10] and not batch.records[0]["flaky"]
+    (tmp_path / "subs" / "sol" / ANSWER).write_text(sources.solution_sources(lab02_fast)[ANSWER])
+    graded = batch.grade(lab02_fast, [tmp_path / "subs"], batch.BatchOptions(out=tmp_path / "o", repeat=2))
+    assert graded.records[0].repeat_totals == [10, 10] and not graded.records[0].flaky

@@ -174,8 +174,8 @@ def _plant(source: str) -> str:
 
 
 def test_planted_copy_of_a_lab_solution(lab02):
-    solution = release.solution_sources(lab02)
-    stubs = release.stub_sources(lab02)
+    solution = sources.solution_sources(lab02)
+    stubs = sources.stub_sources(lab02)
     exclude = similarity.stub_hashes(stubs)
     planted = {f: _plant(src) for f, src in solution.items()}
     assert planted != solution

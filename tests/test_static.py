@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import grade, manifest, paths, reference, release, scoring, static, submission
+from autograder import batch, grading, manifest, paths, reference, scoring, sources, static, submission
 
 LAB_TOML = '''
 id = "97-static-demo"
@@ -53,21 +53,21 @@ def static_lab(tmp_path, monkeypatch):
     return manifest.load(lab)
 
 
-def _grade(lab, code: str) -> dict:
+def _grade(lab, code: str):
     ref = reference.run_reference(lab, "cpu")
     folder = lab.path.parent.parent / "submission"
     folder.mkdir(exist_ok=True)
     (folder / "claims.py").write_text(code)
-    return grade.grade_one(lab, submission.load(lab, "s", folder), ref, "cpu", "rlimits")
+    return grading.grade_one(lab, submission.load(lab, "s", folder), ref, "cpu", "rlimits")
 
 
 def test_static_question_scores_each_check_without_a_worker(static_lab):
     assert not any(q.runs_our_tests for q in static_lab.questions)
-    full = _grade(static_lab, release.solution_sources(static_lab)["claims.py"])
-    assert full["total"] == 2 and full["seconds"] == 0.0  # no worker started: nothing of the learner's ran
+    full = _grade(static_lab, sources.solution_sources(static_lab)["claims.py"])
+    assert full.total == 2 and full.seconds == 0.0  # no worker started: nothing of the learner's ran
     half = _grade(static_lab, 'CLAIMS = {"a": True, "b": False, "c": True}\n')
-    assert half["total"] == 1 and half["questions"][0]["reason"] == "a claim is False"
-    assert [t["id"] for t in half["questions"][0]["tests"]] == ["claims.py::three_claims", "claims.py::all_true"]
+    assert half.total == 1 and half.questions[0].reason == "a claim is False"
+    assert [t.id for t in half.questions[0].tests] == ["claims.py::three_claims", "claims.py::all_true"]
 
 
 def test_code_that_would_patch_the_check_never_runs(static_lab):
@@ -75,37 +75,37 @@ def test_code_that_would_patch_the_check_never_runs(static_lab):
     forger = ('import ast\nast.literal_eval = lambda node: {"a": True, "b": True, "c": True}\n'
               'CLAIMS = {"a": True, "b": True}\n')
     r = _grade(static_lab, forger)
-    assert r["total"] == 1 and "2 claims, wanted 3" in r["questions"][0]["reason"]
+    assert r.total == 1 and "2 claims, wanted 3" in r.questions[0].reason
 
 
 def test_unreadable_text_costs_points_with_a_reason(static_lab):
     deep = "CLAIMS = " + "[" * 300 + "]" * 300 + "\n"  # past the parser's nesting limit
     r = _grade(static_lab, deep)
-    assert r["total"] == 0 and "syntax error" in r["questions"][0]["reason"]
+    assert r.total == 0 and "syntax error" in r.questions[0].reason
     built = _grade(static_lab, "CLAIMS = dict(a=True, b=True, c=True)\n")  # the check's literal_eval raises
-    assert built["total"] == 0 and "could not be read without running it (ValueError" in \
-        built["questions"][0]["reason"]
+    assert built.total == 0 and "could not be read without running it (ValueError" in \
+        built.questions[0].reason
     missing = _grade(static_lab, "X = 1\n")
-    assert missing["total"] == 0 and "does not define CLAIMS" in missing["questions"][0]["reason"]
+    assert missing.total == 0 and "does not define CLAIMS" in missing.questions[0].reason
 
 
 def test_a_broken_check_is_the_labs_fault_not_the_students(static_lab):
     (static_lab.solution / "checks.py").write_text(CHECKS.replace("def count_claims", "def renamed"))
     static._load.cache_clear()
-    with pytest.raises(reference.ReferenceError, match="cannot load count_claims"):
+    with pytest.raises(static.StaticCheckError, match="cannot load count_claims"):
         reference.run_reference(static_lab, "cpu")
 
 
 def test_a_static_question_needs_its_check(tmp_path):
-    lab = tmp_path / "97-static-demo"
-    lab.mkdir()
+    lab = tmp_path / "labs" / "97-static-demo"
+    lab.mkdir(parents=True)
     (lab / "lab.toml").write_text(LAB_TOML.replace('check = "checks:count_claims"\n', ""))
     with pytest.raises(manifest.ManifestError, match="static question needs"):
         manifest.load(lab)
 
 
-def test_static_points_are_not_forgeable(static_lab):
-    assert scoring.forgeable_points(static_lab, reference.run_reference(static_lab, "cpu")) == 0
+def test_static_questions_need_no_worker_and_no_earning_test(static_lab):
+    assert scoring.unscored_questions(static_lab, reference.run_reference(static_lab, "cpu")) == []
 
 
 # lab 09's q5, on texts a learner might write
@@ -121,9 +121,9 @@ LAB09_CLAIMS_PATCHED = 'CLAIMS = {"data:schema": "test_data.py::test_raw_data_ma
 def test_lab09_self_assessment_is_read_not_run(text, why):
     lab = manifest.load("09")
     q = lab.question("q5")
-    sources = release.solution_sources(lab)
-    assert all(ok for _, ok, _ in static.run(lab, q, sources))
-    checks = static.run(lab, q, {**sources, "ml_test_score.py": text})
+    texts = sources.solution_sources(lab)
+    assert all(ok for _, ok, _ in static.run(lab, q, texts))
+    checks = static.run(lab, q, {**texts, "ml_test_score.py": text})
     assert not checks[0][1] and why in checks[0][2], checks
 
 

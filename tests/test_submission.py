@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import notebook, release, submission
+from autograder import notebook, sources, submission
+from autograder.authoring import release
 
 ANSWER = "linear_models.py"
 
@@ -20,7 +21,7 @@ def tree_digest(folder: Path) -> str:
 
 @pytest.fixture
 def solution_code(lab02):
-    return release.solution_sources(lab02)[ANSWER]
+    return sources.solution_sources(lab02)[ANSWER]
 
 
 def test_folder_zip_py_and_notebook_forms(lab02, solution_code, tmp_path):
@@ -49,7 +50,7 @@ def test_class_folder_is_one_student_per_entry(lab02, solution_code, tmp_path):
 
 
 def test_notebook_beside_untouched_stub_wins(lab02, solution_code, tmp_path):
-    stub = release.stub_sources(lab02)[ANSWER]
+    stub = sources.stub_sources(lab02)[ANSWER]
     (tmp_path / ANSWER).write_text(stub)
     (tmp_path / "linear_models.ipynb").write_text(notebook.dumps(release.build_notebook(lab02, ANSWER, solution_code)))
     sub = submission.load(lab02, "s", tmp_path, {ANSWER: stub})
@@ -95,3 +96,82 @@ def test_digest_depends_on_content_only(lab02, solution_code, tmp_path):
         (tmp_path / name / ANSWER).write_text(solution_code)
     a, b = (submission.load(lab02, n, tmp_path / n).digest() for n in ("a", "b"))
     assert a == b
+
+
+def test_a_link_out_of_the_submission_is_never_followed(lab02, solution_code, tmp_path):
+    secret = tmp_path / "reference"
+    secret.mkdir()
+    (secret / ANSWER).write_text(solution_code)
+    for name, target in (("absolute", secret / ANSWER), ("relative", Path("..") / "reference" / ANSWER)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / ANSWER).symlink_to(target)
+        sub = submission.load(lab02, name, tmp_path / name)
+        assert not sub.sources and "symbolic link" in " ".join(sub.warnings)
+    (tmp_path / "folderlink").mkdir()
+    (tmp_path / "folderlink" / "sol").symlink_to(secret, target_is_directory=True)
+    assert not submission.load(lab02, "f", tmp_path / "folderlink").sources
+    (tmp_path / "whole.py").symlink_to(secret / ANSWER)
+    assert not submission.load(lab02, "w", tmp_path / "whole.py").sources
+    inside = tmp_path / "inside"
+    (inside / "src").mkdir(parents=True)
+    (inside / "src" / "impl.py").write_text(solution_code)
+    (inside / ANSWER).symlink_to(Path("src") / "impl.py")
+    assert "def softmax_loss_naive" in submission.load(lab02, "i", inside).sources[ANSWER]
+
+
+def test_special_files_are_refused_by_type(lab02, tmp_path):
+    import os
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / ANSWER)
+    sub = submission.load(lab02, "fifo", tmp_path / "fifo")  # must not block reading a fifo
+    assert not sub.sources and "not a regular file" in " ".join(sub.warnings + list(sub.problems.values()))
+
+
+def zip_with(tmp_path, name, members, compression=zipfile.ZIP_DEFLATED):
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", compression) as zf:
+        for member, data in members.items():
+            zf.writestr(member, data)
+    return path
+
+
+def test_archives_are_read_member_by_member_under_caps(lab02, solution_code, tmp_path):
+    bomb = zip_with(tmp_path, "bomb.zip", {ANSWER: solution_code, "big.py": b"#" * 50_000_000})
+    sub = submission.load(lab02, "bomb", bomb)
+    assert "def softmax_loss_naive" in sub.sources[ANSWER] and any("big.py" in w for w in sub.warnings)
+    only = zip_with(tmp_path, "only.zip", {ANSWER: "x = 1\n" + "#" * 3_000_000})
+    assert "MB" in submission.load(lab02, "only", only).problems[ANSWER]
+    data = bytearray(zip_with(tmp_path, "flip.zip", {ANSWER: solution_code * 3}).read_bytes())
+    data[60:80] = b"\x00" * 20  # a corrupt deflate stream
+    (tmp_path / "corrupt.zip").write_bytes(bytes(data))
+    sub = submission.load(lab02, "corrupt", tmp_path / "corrupt.zip")
+    assert not sub.sources and sub.problems[ANSWER]
+
+
+@pytest.mark.parametrize("content, reason", [
+    ('{"cells": ["import os"], "nbformat": 4}', "damaged"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "metadata": {}}]}]}',
+     "no answer cells"),
+])
+def test_malformed_notebooks_become_reasons(lab02, tmp_path, content, reason):
+    (tmp_path / "n.ipynb").write_text(content)
+    sub = submission.load(lab02, "n", tmp_path / "n.ipynb")
+    assert reason in sub.problems[ANSWER]
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("x = 1\0\n", "NUL byte"),
+    ("x = " + "(" * 300_000 + ")" * 300_000 + "\n", "too many nested parentheses"),
+    ("x = " + "-" * 100_000 + "1\n", "cannot be compiled"),  # MemoryError in the compiler
+])
+def test_sources_that_break_the_compiler_become_reasons(lab02, tmp_path, code, reason):
+    (tmp_path / ANSWER).write_text(code)
+    assert reason in submission.load(lab02, "c", tmp_path).problems[ANSWER]
+
+
+def test_the_answer_is_found_by_its_names_when_misnamed(lab02, solution_code, tmp_path):
+    (tmp_path / "my_solution.py").write_text(solution_code)
+    (tmp_path / "a_scratch.py").write_text("import numpy as np\nprint(np.pi)\n")
+    sub = submission.load(lab02, "up", tmp_path)
+    assert sub.used[ANSWER] == "my_solution.py" and "def softmax_loss_naive" in sub.sources[ANSWER]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import grade, manifest, paths, runner, submission, suites
+from autograder import batch, grading, manifest, paths, runner, submission, suites
 
 MATHLIB = '''
 def mean(xs):
@@ -75,7 +75,7 @@ def _grade(lab, code):
     path.parent.mkdir(exist_ok=True)
     path.write_text(code)
     sub = submission.load(lab, "learner", path.parent)
-    return grade.grade_one(lab, sub, runner.RunResult(), "cpu", None)["questions"][0]
+    return grading.grade_one(lab, sub, runner.RunResult(), "cpu", None).questions[0]
 
 
 def test_variants_are_the_reference_twice_the_wheats_and_the_chaffs(suite_lab):
@@ -86,49 +86,51 @@ def test_variants_are_the_reference_twice_the_wheats_and_the_chaffs(suite_lab):
 
 def test_a_suite_that_catches_every_chaff_scores_full(suite_lab):
     q = _grade(suite_lab, GOOD)
-    assert q["score"] == 4 and q["status"] == "passed", q
+    assert q.score == 4 and q.status == "passed", q
 
 
 def test_a_suite_that_misses_a_chaff_loses_its_share_and_is_told_which(suite_lab):
     q = _grade(suite_lab, GOOD.split("def test_clip")[0])
-    assert q["score"] == 2 and q["status"] == "partial"
-    assert "clip ignores the upper bound" in q["reason"]
+    assert q.score == 2 and q.status == "partial"
+    assert "clip ignores the upper bound" in q.reason
 
 
 def test_a_suite_that_fails_on_correct_code_earns_nothing(suite_lab):
     q = _grade(suite_lab, GOOD + "\n\ndef test_wrong():\n    assert mean([1, 2]) == 2\n")
-    assert q["score"] == 0 and "test_wrong failed on a correct implementation" in q["reason"]
+    assert q.score == 0 and "test_wrong failed on a correct implementation" in q.reason
 
 
 def test_a_suite_that_recognises_the_reference_source_earns_nothing(suite_lab):
     # fails on anything but the exact reference text: catches every chaff, but also the refactored wheat
     sniffer = "import inspect, mathlib\n\ndef test_is_reference():\n    assert 'min(x, hi)' in inspect.getsource(mathlib)\n"
     q = _grade(suite_lab, sniffer)
-    assert q["score"] == 0 and "refactored" in q["reason"]
+    assert q.score == 0 and "refactored" in q.reason
 
 
 def test_implementation_code_never_reaches_feedback(suite_lab):
     leak = ("import inspect, mathlib\n\n"
             "def test_leak_it():\n    raise AssertionError(inspect.getsource(mathlib))\n")
     q = _grade(suite_lab, leak)
-    assert q["score"] == 0
-    assert "return sum" not in str(q) and "test_leak_it failed on a correct implementation" in q["reason"]
+    assert q.score == 0
+    assert "return sum" not in str(q) and "test_leak_it failed on a correct implementation" in q.reason
 
 
 def test_no_tests_and_syntax_errors_score_zero_with_a_reason(suite_lab):
-    assert "no test was collected" in _grade(suite_lab, "x = 1\n")["reason"]
-    assert "syntax error" in _grade(suite_lab, "def test_x(:\n")["reason"]
+    assert "no test was collected" in _grade(suite_lab, "x = 1\n").reason
+    assert "syntax error" in _grade(suite_lab, "def test_x(:\n").reason
 
 
 def test_a_module_that_fails_to_import_is_a_failure_not_a_crash(suite_lab):
     q = _grade(suite_lab, "import no_such_module\n\ndef test_x():\n    pass\n")
-    assert q["score"] == 0 and "failed on a correct implementation" in q["reason"]
+    assert q.score == 0 and "failed on a correct implementation" in q.reason
 
 
 def test_manifest_rejects_a_suite_without_implementation(tmp_path):
-    (tmp_path / "lab.toml").write_text(LAB_TOML.replace('implementation = ["mathlib.py"]\n', ""))
+    folder = tmp_path / "99-suite-demo"
+    folder.mkdir()
+    (folder / "lab.toml").write_text(LAB_TOML.replace('implementation = ["mathlib.py"]\n', ""))
     with pytest.raises(manifest.ManifestError, match="implementation"):
-        manifest.load(tmp_path)
+        manifest.load(folder)
 
 
 def test_check_runs_the_learners_suite_against_the_provided_code(suite_lab, tmp_path):
@@ -149,12 +151,12 @@ def test_coverage_of_the_implementation_is_reported_not_scored(suite_lab, tmp_pa
         folder = tmp_path / "cov" / str(abs(hash(code)))
         folder.mkdir(parents=True)
         (folder / "test_mathlib.py").write_text(code)
-        return grade.grade_one(suite_lab, submission.load(suite_lab, "learner", folder), runner.RunResult(), "cpu", None)
+        return grading.grade_one(suite_lab, submission.load(suite_lab, "learner", folder), runner.RunResult(), "cpu", None)
 
     # mathlib has 4 statements (two defs, two returns): importing it runs the defs, each test one return
-    assert "your tests ran 100 % of mathlib.py on the reference implementation" in " ".join(record(GOOD)["notes"])
+    assert "your tests ran 100 % of mathlib.py on the reference implementation" in " ".join(record(GOOD).notes)
     only_mean = record(GOOD.split("def test_clip")[0])
-    assert "your tests ran 75 % of mathlib.py" in " ".join(only_mean["notes"]) and only_mean["total"] == 2
+    assert "your tests ran 75 % of mathlib.py" in " ".join(only_mean.notes) and only_mean.total == 2
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "test_mathlib.py").write_text(GOOD.split("def test_clip")[0])
     notes = checking.check_sources(suite_lab, submission.load(suite_lab, "you", tmp_path / "mine"), []).notes

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import manifest, paths, runner, sandbox, zygote
+from autograder import manifest, paths, runner
+from autograder.isolation import sandbox, zygote
 
 LAB_TOML = '''
 id = "98-warm-demo"
@@ -44,6 +45,17 @@ def test_own_uid_and_home():
     assert tempfile.gettempdir().startswith(os.environ["HOME"]) or tempfile.gettempdir() == "/tmp"  # cold: a fresh tmpfs
     assert os.access(tempfile.gettempdir(), os.W_OK)
     assert not os.path.exists(SOLUTIONS) or os.environ.get("LABKIT_TIER") == "rlimits"
+
+def test_no_ipc_object_or_shm_file_of_an_earlier_job():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.shmget(0x1AB1, 4096, 0) == -1, "a SysV segment of an earlier job is visible"
+    assert libc.shmget(0x1AB1, 4096, 0o1000 | 0o666) >= 0  # IPC_CREAT, left behind on purpose
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        assert not os.path.exists("/dev/shm/labkit-left-behind"), "a /dev/shm file of an earlier job survived"
+        with open("/dev/shm/labkit-left-behind", "w") as f:
+            f.write("answers")
+        os.chmod("/dev/shm/labkit-left-behind", 0o666)
 '''
 
 
@@ -122,7 +134,7 @@ def test_a_zygote_dies_with_its_grader(tmp_path):
 
     if not zygote.enabled():
         pytest.skip("the warm pool is off")
-    script = ("import threading, sys\nfrom autograder import zygote, sandbox\n"
+    script = ("import threading, sys\nfrom autograder.isolation import zygote, sandbox\n"
               "z = []\nt = threading.Thread(target=lambda: z.append(zygote.get(sandbox.best_tier(), False, [])))\n"
               "t.start(); t.join()\nprint(z[0].proc.pid, flush=True)\nimport time; time.sleep(60)\n")
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=paths.KIT_ROOT)
