@@ -16,7 +16,7 @@ from .record import GradeRecord
 
 
 def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, device: str, tier: str) -> GradeRecord:
-    static = sub.missing_symbols(lab)
+    static = {**sub.forbidden(lab), **sub.missing_symbols(lab)}
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
     run = suite_run = None
     read_checks = {q.id: static_questions.run(lab, q, sub.sources) for q in lab.questions

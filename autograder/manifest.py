@@ -47,6 +47,8 @@ class Question:
     implementation: tuple[str, ...] = ()  # suite: the modules the learner's tests import
     chaffs: tuple[str, ...] = ("*",)  # suite: patterns over the planted-bug names this question is scored on
     check: str = ""  # static: "module:function" in solutions/<lab>/
+    required: tuple[str, ...] = ()  # test names that must pass, or the question scores 0 (a ban, a contract)
+    forbid: tuple[str, ...] = ()  # names the answer file may not mention (read by the grader, never run)
 
     @property
     def is_suite(self) -> bool:
@@ -256,6 +258,7 @@ def _question(q, index: int, answer_files: tuple[str, ...], default_limit: float
         time_limit=_number(q.get("time_limit", default_limit), "time_limit", where, 0), hint=str(q.get("hint", "")),
         weights=weights, kind=kind, implementation=_strings(q.get("implementation", []), "implementation", where),
         chaffs=_strings(q.get("chaffs", ["*"]), "chaffs", where), check=str(q.get("check", "")),
+        required=_strings(q.get("required", []), "required", where), forbid=_strings(q.get("forbid", []), "forbid", where),
     )
 
 
@@ -271,9 +274,10 @@ def _check_tests_exist(lab: Lab) -> None:
         for pattern in q.tests:
             if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
                 raise _Bad(f"question {q.id}: tests pattern {pattern!r} matches no test function")
-        for name in q.weights:
+        for name in (*q.weights, *q.required):
             if name not in mine:
-                raise _Bad(f"question {q.id}: weights name {name!r}, which is not one of this question's tests")
+                raise _Bad(f"question {q.id}: weights or required name {name!r}, which is not one of this "
+                           "question's tests")
 
 
 def _test_names(folder: Path) -> list[str]:

@@ -104,6 +104,16 @@ def join_cells(cells: list[tuple[str, str]]) -> str:
     return "".join(f"{line}\n" for line in dict.fromkeys(future)) + "\n".join(parts)
 
 
+def locate(module: str, line: int) -> tuple[str, int]:
+    """The notebook cell a line of a joined answer module came from: ('cell 7', line in that cell), or ('', line)."""
+    lines = module.splitlines()
+    for i in range(min(line, len(lines)) - 1, -1, -1):
+        m = re.match(r"^# --- (?:notebook )?(cell \d+|kernel cell In\[\d+\]) ---$", lines[i])
+        if m:
+            return m.group(1), line - i - 1
+    return "", line
+
+
 def answer_file_hint(nb: dict) -> str | None:
     meta = nb.get("metadata") or {}
     lk = meta.get("labkit") if isinstance(meta, dict) else None

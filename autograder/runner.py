@@ -80,6 +80,7 @@ class Job:
     include_hidden: bool = True
     include_public: bool = True  # grading runs the hidden tests only: public tests score in `labkit check`
     questions: tuple[str, ...] = ()  # run only these questions' tests (none: all)
+    warm: bool = True  # from the warm pool (a one-shot `labkit check` starts faster cold)
     node_ids: list[str] | None = None
     broken: dict[str, str] = field(default_factory=dict)  # stem -> reason, decided before running
     suite_tests: dict[str, str] | None = None  # suite mode: the learner's test files, collected at the root
@@ -193,7 +194,7 @@ def run(job: Job) -> RunResult:
 def _run(job: Job, tier: str, uid: int | None) -> RunResult:
     result = RunResult(tier=tier, uid=uid, device=resolve_device(job.device, job.lab), mode=job.mode)
     warm = None
-    if zygote.enabled():
+    if zygote.enabled() and job.warm:
         try:
             warm = zygote.get(tier, result.device == "cuda", _preload(job.lab), job.lab.kit_data)
         except zygote.ZygoteError as exc:
@@ -258,7 +259,7 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
         answer_stems=[] if job.mode == "suite" else
         [Path(f).stem for f in job.lab.answer_files if f not in job.lab.suite_files],
         broken=broken, device=result.device, node_ids=pending,
-        time_limits={q.id: q.time_limit for q in job.lab.questions}, preload=_preload(job.lab),
+        time_limits={q.id: q.time_limit for q in job.lab.questions}, preload=_preload(job.lab) if job.warm else [],
         coverage=list(job.coverage), hidden_data=str(hidden_inputs) if hidden_inputs.is_dir() else None,
         questions=list(job.questions), collect=[] if job.mode == "suite" else
         [name for name, wanted in (("public", job.include_public), ("hidden", job.include_hidden)) if wanted])

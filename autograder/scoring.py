@@ -9,7 +9,8 @@
    it earns none (what the learner's process reports about itself can be forged, so it never earns).
 4. A question's points are shared by its earning tests' weights (lab.toml `weights`, default 1 each); any
    failed test of the question, earning or gate, caps it at half its points: a bug that is wrong on a class of
-   valid inputs costs at least half of the question.
+   valid inputs costs at least half of the question. A failed `required` test (a ban, a contract) scores it 0,
+   and so does a name the question `forbid`s in the answer's text (read by the grader: autograder.submission).
 Suite questions are scored by planted bugs (autograder.suites), static ones by the grader's reading of the text.
 
 Messages of hidden tests come from the grader: its own comparison summary, or facts from the worker that
@@ -158,6 +159,8 @@ def _score_tests(lab: Lab, q: Question, reference: RunResult, run: RunResult | N
     fraction = sum(t.weight for t in earning if t.passed) / total if total else 0.0
     if not all(t.passed for t in tests):
         fraction = min(fraction, CAP)
+    if any(not t.passed and t.name.split("[")[0] in q.required for t in tests):
+        fraction = 0.0
     pts = round(q.points * fraction, 4)
     first_fail = next((t for t in tests if not t.passed), None)
     reason = static.get(q.id) or (first_fail.message if first_fail else "")

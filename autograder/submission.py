@@ -59,6 +59,37 @@ class Submission:
         return reasons
 
 
+    def forbidden(self, lab: Lab) -> dict[str, str]:
+        """question id -> reason, for answers that mention a name their question forbids (the text is read, not run)."""
+        reasons = {}
+        for q in lab.questions:
+            if q.forbid and q.file in self.sources:
+                found = sorted(set(q.forbid) & mentioned_names(self.sources[q.file]))
+                if found:
+                    reasons[q.id] = f"{q.file} uses {', '.join(found)}, which this question forbids"
+        return reasons
+
+
+def mentioned_names(source: str) -> set[str]:
+    """Every identifier, attribute, imported name and string constant in the source (what a ban looks for)."""
+    try:
+        with AST_LOCK:
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names |= set(node.name.split("."))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+            names.add(node.value)
+    return names
+
+
 def _top_level_names(source: str) -> set[str]:
     names = set()
     try:

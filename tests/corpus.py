@@ -2,8 +2,11 @@
 
 A trick file holds its attack at module level and `_cheat(*args, **kwargs)`; the line
 `# labkit-corpus: answers` becomes one definition per public function and class of the lab's solution,
-each delegating to `_cheat`. `# labkit-corpus: extra NAME` starts an extra file of the submission
-(its lines without the leading '# '). Placeholders (__KIT_ROOT__, __OUT_DIR__, ...) are filled in.
+each delegating to `_cheat` (which can tell who called it: `sys._getframe(1).f_code.co_name`);
+`# labkit-corpus: solution` becomes the reference solution's own code (for tricks that carry a right answer
+to someone else). `# labkit-corpus: extra NAME` starts an extra file of the submission (its lines without the
+leading '# '); `# labkit-corpus: link NAME -> TARGET` makes NAME a symbolic link to TARGET instead of a file.
+Placeholders (__KIT_ROOT__, __OUT_DIR__, ...) are filled in.
 """
 from __future__ import annotations
 
@@ -19,13 +22,18 @@ HOSTILE = Path(__file__).parent / "hostile"
 #   hardcode_public_answers: the public inputs are public; hidden inputs must catch it.
 #   patch_*: in-process forgery of purely behavioural tests (no recorded value) is possible by design;
 #            it is bounded by the weight of those tests (scoring.forgeable_points), checked separately.
-MAY_EARN = {"hardcode_public_answers": 0.15}
-FORGES_BEHAVIOURAL = {"patch_grader_plugin", "patch_pytest_internals"}
-NEEDS_NAMESPACE = {"read_solutions", "importlib_reference", "network_connect"}
+# Nothing earns anything: public tests never score, and what the learner's process reports about itself (a
+# patched plugin, pytest internals) only ever withholds points. The one exception: answers hard-coded from the
+# public tests still meet a hidden case whose value is a public fact (lab 02: the loss at W = 0 is log C), at
+# most a tenth of the points.
+MAY_EARN: dict[str, float] = {"hardcode_public_answers": 0.1}
+NEEDS_NAMESPACE = {"read_solutions", "importlib_reference", "network_connect", "read_classmate_via_proc"}
+# graded in a batch of their own before the class: they try to leave an answer for the readers below
+WRITERS = {"share_writer"}
 # Contained by the job's own uid (RLIMIT_NPROC, file permissions, kill by uid); where jobs cannot get one
 # (rlimits tier without root, or a root-only Python), running these would harm the machine or the grader.
 NEEDS_JOB_UID = {"fork_bomb", "thousands_of_threads", "signal_parent", "write_into_out", "edit_other_submission",
-                 "leave_daemons"}
+                 "leave_daemons", "setsid_chdir_daemon", "plant_pycache", "share_writer", "share_reader"}
 
 _CHEAT_CLASS = '''
 class _CheatClass:
@@ -40,7 +48,7 @@ class _CheatClass:
 
 
 def tricks() -> list[str]:
-    return sorted(p.stem for p in HOSTILE.glob("*.py"))
+    return sorted(p.stem for p in HOSTILE.glob("*.py") if p.stem not in WRITERS)
 
 
 def _definitions(lab: Lab) -> str:
@@ -61,19 +69,27 @@ def build(lab: Lab, trick: str, folder: Path, placeholders: dict[str, str]) -> P
     values = {"__LAB_ID__": lab.id, "__ANSWER_STEM__": Path(main).stem, **placeholders}
     for key, value in values.items():
         text = text.replace(key, value)
-    module, extras, current = [], {}, None
+    module, extras, links, current = [], {}, {}, None
     for line in text.splitlines():
-        if line.startswith("# labkit-corpus: extra "):
+        if line.startswith("# labkit-corpus: link "):
+            name, target = (part.strip() for part in line.split("link ", 1)[1].split("->"))
+            links[name] = target
+        elif line.startswith("# labkit-corpus: extra "):
             current = line.split("extra ", 1)[1].strip()
             extras[current] = []
         elif current is not None:
             extras[current].append(line[2:] if line.startswith("# ") else line.lstrip("#"))
         elif line.strip() == "# labkit-corpus: answers":
             module.append(_definitions(lab))
+        elif line.strip() == "# labkit-corpus: solution":
+            module.append(solution_sources(lab)[main])
         else:
             module.append(line)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / main).write_text("\n".join(module) + "\n")
+    for name, target in links.items():
+        (folder / name).symlink_to(target)
+    if main not in links:
+        (folder / main).write_text("\n".join(module) + "\n")
     for other in lab.answer_files[1:]:
         (folder / other).write_text(f"from {Path(main).stem} import *  # noqa\n")
     for name, lines in extras.items():

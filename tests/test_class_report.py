@@ -9,20 +9,14 @@ import numpy as np
 import pytest
 
 import demo_grades
-from autograder import class_report
+from autograder.record import TestResult
+from autograder.reports import class_report
+from records import record as _rec
 
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     return demo_grades.graded(tmp_path_factory)
-
-
-def _rec(student, scores, maxes=(2, 2, 4), **extra):
-    qs = [{"id": f"q{i + 1}", "title": f"Q{i + 1}", "score": s, "max": m,
-           "status": "passed" if s == m else "partial" if s else "failed", "reason": "" if s == m else "wrong",
-           "hint": "", "tests": []} for i, (s, m) in enumerate(zip(scores, maxes))]
-    return {"student": student, "total": sum(scores), "max": sum(maxes), "questions": qs, "seconds": 1.0,
-            "notes": [], "integrity": [], "restarts": 0, "flaky": False, **extra}
 
 
 def test_difficulty_and_point_biserial_discrimination():
@@ -46,7 +40,7 @@ def test_failure_messages_cluster_by_shape():
     recs = []
     for i, m in enumerate(msgs):
         r = _rec(f"s{i}", (0, 2, 4))
-        r["questions"][0]["tests"] = [{"id": "t", "passed": False, "hidden": False, "message": m, "weight": 1}]
+        r.questions[0].tests = [TestResult("t", False, False, m)]
         recs.append(r)
     top = class_report.failure_clusters(recs)["q1"]
     assert [c["count"] for c in top] == [2, 2, 1]
@@ -57,7 +51,7 @@ def test_failure_messages_cluster_by_shape():
 def test_flags_timeouts_integrity_flaky_and_restarts():
     r = _rec("a", (0, 2, 4), flaky=True, repeat_totals=[6, 4], restarts=1,
              integrity=["a line out of protocol on the result channel"])
-    r["questions"][0]["reason"] = "Failed: Timeout (>30.0s) from pytest-timeout; timed out"
+    r.questions[0].reason = "Failed: Timeout (>30.0s) from pytest-timeout; timed out"
     why = " | ".join(class_report.flags(r))
     assert "timeout (q1)" in why and "integrity" in why and "flaky" in why and "restarted 1" in why
     assert class_report.flags(_rec("b", (2, 2, 4))) == []

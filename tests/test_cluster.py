@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade, mutants, release
+from autograder import batch, sources
+from autograder.authoring import mutants
 
 pytestmark = pytest.mark.slow
 distributed = pytest.importorskip("distributed")
@@ -31,10 +32,10 @@ def write_class(lab, folder, n):
         [(f"mutant-{m.name}", m.sources) for m in planted]
     expected = {}
     for i in range(n):
-        kind, sources = kinds[i % len(kinds)]
+        kind, texts = kinds[i % len(kinds)]
         student = f"s{i:02d}-{kind}"
         (folder / student).mkdir(parents=True)
-        for name, code in sources.items():
+        for name, code in texts.items():
             (folder / student / name).write_text(code)
         expected[student] = kind
     return expected
@@ -60,27 +61,27 @@ def test_local_cluster_loses_nothing_when_a_worker_is_killed_mid_batch(tmp_path,
             os.kill(pid, signal.SIGKILL)  # the Dask worker process itself, mid-task
             killed.append((addr, pid, list(keys)))
 
-        batch = batch.grade(lab02, [subs], batch.BatchOptions(out=out, device="cpu", cluster=cluster.scheduler_address),
-                            on_progress=kill_a_busy_worker)
+        graded = batch.grade(lab02, [subs], batch.BatchOptions(out=out, device="cpu", cluster=cluster.scheduler_address),
+                             on_progress=kill_a_busy_worker)
     assert killed, "no worker was busy when the first result came back"
-    students = [r["student"] for r in batch.records]
+    students = [r.student for r in graded.records]
     assert sorted(students) == sorted(expected), "a submission was lost or graded twice"
     files = sorted(p.stem for p in (out / ".labkit" / "results").glob("*.json"))
     assert files == sorted(expected)
-    for r in batch.records:
-        kind = expected[r["student"]]
+    for r in graded.records:
+        kind = expected[r.student]
         if kind == "solution":
-            assert r["total"] == lab02.points, r
+            assert r.total == lab02.points, r
         elif kind == "stubs":
-            assert r["total"] == 0, r
+            assert r.total == 0, r
         else:
-            assert r["total"] < lab02.points, r
-        assert r["graded_on"] and r["input_digest"]
-        assert json.loads((out / ".labkit" / "results" / f"{r['student']}.json").read_text())["total"] == r["total"]
+            assert r.total < lab02.points, r
+        assert r.graded_on and r.input_digest
+        assert json.loads((out / ".labkit" / "results" / f"{r.student}.json").read_text())["total"] == r.total
     # the submission the killed worker was grading came back once, graded by another (or the restarted) process
     addr, pid, keys = killed[0]
-    lost = [r for r in batch.records if any(str(k).endswith(f"-{r['student']}") for k in keys)]
-    assert lost and all(r["graded_on"].rsplit(":", 1)[1] != str(pid) for r in lost)
+    lost = [r for r in graded.records if any(str(k).endswith(f"-{r.student}") for k in keys)]
+    assert lost and all(r.graded_on.rsplit(":", 1)[1] != str(pid) for r in lost)
 
     # --resume over the cluster: nothing is regraded
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / ".labkit" / "results").iterdir()}

@@ -16,7 +16,10 @@ import pytest
 import yaml
 
 import demo_grades
-from autograder import exports, release
+from autograder import sources
+from autograder.record import Gradebook
+from autograder.reports import exports
+from records import record
 
 
 def test_gradescope_bundle_layout(lab02, tmp_path):
@@ -85,9 +88,8 @@ def test_ci_template_is_a_workflow_that_checks_and_summarizes(lab02, tmp_path):
     assert "run: pip install labkit" in out.read_text()
 
 
-BOOK = {"lab": "02-linear-models-gradcheck", "title": "Linear models", "max": 10.0, "students": [
-    {"student": "ann", "total": 10.0, "max": 10.0, "questions": {"q1": {"score": 2, "max": 2, "status": "passed"}}},
-    {"student": "bob", "total": 4.5, "max": 10.0, "questions": {"q1": {"score": 0, "max": 2, "status": "failed"}}}]}
+BOOK = Gradebook("02-linear-models-gradcheck", "Linear models", 10.0, [
+    record("ann", [2, 8], (2, 8)), record("bob", [0, 4.5], (2, 8))])
 
 
 def test_lms_csv_shapes(tmp_path):
@@ -101,7 +103,7 @@ def test_lms_csv_shapes(tmp_path):
     with pytest.raises(ValueError):
         exports.lms_csv(BOOK, "blackboard")
     (tmp_path / "g").mkdir()
-    (tmp_path / "g" / "gradebook.json").write_text(json.dumps(BOOK))
+    (tmp_path / "g" / "gradebook.json").write_text(json.dumps(BOOK.to_json()))
     proc = demo_grades.labkit("lms", tmp_path / "g", "--format", "moodle")
     assert proc.returncode == 0 and (tmp_path / "g" / "moodle.csv").is_file()
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade, manifest, nbgrader_course, notebook, release
+from autograder import batch, companion, manifest, notebook, sources
+from autograder.authoring import release
+from autograder.reports import nbgrader_course
 
 pytestmark = pytest.mark.slow
 LABS = [lab for lab in manifest.all_labs() if lab.solution.is_dir()]
@@ -54,19 +56,19 @@ def test_nbgrader_round_trip(lab, tmp_path):
         nb = Path(answer).stem + ".ipynb"
         assert cells(course / "release" / lab.id / nb) == cells(lab.path / nb), f"{nb}: nbgrader's release differs"
     ours = tmp_path / "ours"
-    for student, sources in {"solution": sources.solution_sources(lab), "stubs": sources.stub_sources(lab)}.items():
+    for student, texts in {"solution": sources.solution_sources(lab), "stubs": sources.stub_sources(lab)}.items():
         for folder in (course / "submitted" / student / lab.id, ours / student):
             folder.mkdir(parents=True)
-            for answer, code in sources.items():
+            for answer, code in texts.items():
                 (folder / (Path(answer).stem + ".ipynb")).write_text(
-                    notebook.dumps(release.build_notebook(lab, answer, code)))
+                    notebook.dumps(companion.build_notebook(lab, answer, code)))
         (course / "submitted" / student / lab.id / "timestamp.txt").write_text("2026-11-25 12:00:00.000000 UTC")
     nbgrader(["autograde", lab.id], course, env)
-    theirs = {r["student"]: r for r in nbgrader_course.import_gradebook(course, lab, tmp_path / "imported")}
-    assert theirs["solution"]["total"] == lab.points and theirs["stubs"]["total"] == 0
-    batch = batch.grade(lab, [ours], batch.BatchOptions(out=tmp_path / "labkit-out", device="cpu"))
-    for r in batch.records:
-        assert [q["score"] for q in r["questions"]] == [q["score"] for q in theirs[r["student"]]["questions"]]
+    theirs = {r.student: r for r in nbgrader_course.import_gradebook(course, lab, tmp_path / "imported")}
+    assert theirs["solution"].total == lab.points and theirs["stubs"].total == 0
+    graded = batch.grade(lab, [ours], batch.BatchOptions(out=tmp_path / "labkit-out", device="cpu"))
+    for r in graded.records:
+        assert [q.score for q in r.questions] == [q.score for q in theirs[r.student].questions]
     assert (tmp_path / "imported" / "gradebook.csv").is_file()
 
 
@@ -78,7 +80,7 @@ def test_a_learner_completes_lab_02_inside_a_kernel(tmp_path, monkeypatch):
 
     lab = manifest.load("02")
     answer = lab.answer_files[0]
-    filled = release.build_notebook(lab, answer, sources.solution_sources(lab)[answer])
+    filled = companion.build_notebook(lab, answer, sources.solution_sources(lab)[answer])
     nb = nbformat.reads(notebook.dumps(filled), as_version=4)
     env = nbgrader_env(tmp_path)
     (tmp_path / "home").mkdir()

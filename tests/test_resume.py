@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import release
+from autograder import sources
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def make_class(lab, folder: Path, n: int) -> Path:
     for i in range(n):
-        sources = sources.solution_sources(lab) if i % 2 == 0 else sources.stub_sources(lab)
+        texts = sources.solution_sources(lab) if i % 2 == 0 else sources.stub_sources(lab)
         (folder / f"s{i:02d}").mkdir(parents=True)
-        for f, code in sources.items():
+        for f, code in texts.items():
             (folder / f"s{i:02d}" / f).write_text(code)
     return folder
 

@@ -7,7 +7,8 @@ import re
 import pytest
 
 import demo_grades
-from autograder import release, similarity
+from autograder import sources
+from autograder.reports import similarity
 
 ORIGINAL = '''
 import numpy as np

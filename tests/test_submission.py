@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import notebook, sources, submission
+from autograder import companion, notebook, sources, submission
 from autograder.authoring import release
 
 ANSWER = "linear_models.py"
@@ -30,7 +30,7 @@ def test_folder_zip_py_and_notebook_forms(lab02, solution_code, tmp_path):
     with zipfile.ZipFile(tmp_path / "zipped.zip", "w") as zf:
         zf.writestr("student/linear_models.py", solution_code)
     (tmp_path / "renamed.py").write_text(solution_code)
-    book = release.build_notebook(lab02, ANSWER, solution_code)
+    book = companion.build_notebook(lab02, ANSWER, solution_code)
     (tmp_path / "nb.ipynb").write_text(notebook.dumps(book))
     for name in ("folder", "zipped.zip", "renamed.py", "nb.ipynb"):
         sub = submission.load(lab02, name, tmp_path / name)
@@ -52,7 +52,7 @@ def test_class_folder_is_one_student_per_entry(lab02, solution_code, tmp_path):
 def test_notebook_beside_untouched_stub_wins(lab02, solution_code, tmp_path):
     stub = sources.stub_sources(lab02)[ANSWER]
     (tmp_path / ANSWER).write_text(stub)
-    (tmp_path / "linear_models.ipynb").write_text(notebook.dumps(release.build_notebook(lab02, ANSWER, solution_code)))
+    (tmp_path / "linear_models.ipynb").write_text(notebook.dumps(companion.build_notebook(lab02, ANSWER, solution_code)))
     sub = submission.load(lab02, "s", tmp_path, {ANSWER: stub})
     assert sub.used[ANSWER] == "linear_models.ipynb"
 

@@ -6,20 +6,8 @@ import json
 import pytest
 
 import demo_grades
-from autograder import transcript
-
-
-def _book(folder, lab, max_points, students):
-    """A gradebook.json as `labkit grade` writes it (only the fields the transcript reads)."""
-    folder.mkdir(parents=True)
-    qmax = max_points / 2
-    book = {"lab": lab, "title": lab, "max": max_points, "students": [
-        {"student": s, "total": sum(scores), "max": max_points,
-         "questions": {f"q{i + 1}": {"score": v, "max": qmax, "status": "passed" if v == qmax else "failed",
-                                     "reason": ""} for i, v in enumerate(scores)}}
-        for s, scores in students.items()]}
-    (folder / "gradebook.json").write_text(json.dumps(book))
-    return folder
+from autograder.reports import transcript
+from records import book as _book
 
 
 def test_frameworks_need_learner_code_not_an_oracle():

@@ -6,7 +6,8 @@ from pathlib import Path
 from .. import notebook
 from ..manifest import Lab
 from ..sources import count_regions, solution_sources, strip_solutions, stub_sources
-from . import mutants, release
+from ..companion import build_notebook
+from . import mutants
 
 
 def build_class(lab: Lab, folder: Path) -> Path:
@@ -22,7 +23,7 @@ def build_class(lab: Lab, folder: Path) -> Path:
     (folder / "notebook").mkdir(exist_ok=True)
     for answer, code in solution.items():  # a learner who answered every part in the notebooks
         (folder / "notebook" / f"{Path(answer).stem}.ipynb").write_text(
-            notebook.dumps(release.build_notebook(lab, answer, code)))
+            notebook.dumps(build_notebook(lab, answer, code)))
     _write(folder / "broken-syntax", {**solution, main: solution[main].replace("def ", "def def ", 1)})
     return folder
 

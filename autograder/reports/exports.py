@@ -170,12 +170,13 @@ def lms_csv(book: Gradebook, shape: str) -> str:
 
 
 # ---------------------------------------------------------------- commands
-def _lab(name: str) -> Lab:
-    from ..manifest import ManifestError, load
+def lab_argument(name: str) -> Lab:
+    """The lab a verb names; no such lab is a usage error (a broken manifest is exit 3, like every setup error)."""
+    from ..manifest import load
     try:
         return load(name)
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from None
+    except LookupError as exc:
+        raise click.UsageError(str(exc.args[0] if exc.args else exc)) from None
 
 
 @click.command("gradescope")
@@ -184,7 +185,7 @@ def _lab(name: str) -> Lab:
               help="The zip to write (e.g. autograder.zip).")
 def gradescope_command(lab, out):
     """Write a Gradescope autograder bundle for LAB (setup.sh, run_autograder, the kit, lab, hidden tests)."""
-    spec = _lab(lab)
+    spec = lab_argument(lab)
     if not spec.solution.is_dir():
         raise click.UsageError(f"{spec.solution} is missing: the bundle needs the lab's hidden tests")
     data = gradescope_bundle(spec)
@@ -201,7 +202,7 @@ def gradescope_command(lab, out):
               help="How the student's repository installs labkit.")
 def ci_template_command(lab, out, install):
     """A GitHub Actions workflow for a student repository: public checks of LAB on every push, in the job summary."""
-    text = ci_workflow(_lab(lab), install)
+    text = ci_workflow(lab_argument(lab), install)
     if out:
         write_text(out, text)
         click.echo(f"wrote {out}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import notebook
 from ..atomic import write_text
-from ..authoring import release
+from ..companion import build_notebook
 from ..manifest import Lab
 from ..record import GradeRecord, QuestionResult
 from ..sources import solution_sources
@@ -40,7 +40,7 @@ def export(course: Path, labs: list[Lab], course_id: str = "labkit") -> list[Pat
     for lab in labs:
         for answer, code in solution_sources(lab).items():
             path = course / "source" / lab.id / (Path(answer).stem + ".ipynb")
-            write_text(path, notebook.dumps(release.build_notebook(lab, answer, code, source=True)))
+            write_text(path, notebook.dumps(build_notebook(lab, answer, code, source=True)))
             written.append(path)
     timeout = int(max([600, *(lab.time_limit * 3 for lab in labs)]))
     assignments = ", ".join(f'{{"name": "{lab.id}"}}' for lab in labs)

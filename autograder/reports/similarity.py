@@ -251,11 +251,8 @@ def render(lab_id: str, matches: list[Match], top: int = 10, threshold: float = 
 def command(lab, submissions, out, top, threshold):
     """Rank pairs of SUBMISSIONS by similarity of their answer code (renaming, reordering and reformatting
     do not hide a copy; the lab's stub code is excluded) and write an HTML report with matching regions."""
-    from ..manifest import ManifestError, load
-    try:
-        spec = load(lab)
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from None
+    from .exports import lab_argument
+    spec = lab_argument(lab)
     prints = load_prints(spec, list(submissions))
     if len(prints) < 2:
         raise click.UsageError("need at least two submissions to compare")
