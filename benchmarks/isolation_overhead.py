@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from autograder import manifest, release, runner, sandbox  # noqa: E402
+from autograder import manifest, runner, sources  # noqa: E402
+from autograder.isolation import sandbox  # noqa: E402
 
 
 def timed(argv, preexec=None, env=None) -> float:
@@ -56,7 +57,7 @@ def main() -> None:
         m = statistics.median(ts)
         print(f"{name:58s} {m * 1e3:10.1f} {(m - base) * 1e3:12.1f} {m / base:7.2f}")
     lab = manifest.load("02")
-    code = release.solution_sources(lab)
+    code = sources.solution_sources(lab)
     print("\nlab 02 solution, whole job (public + hidden tests), median of 3:")
     for tier in sandbox.TIERS:
         if sandbox.unavailable_reason(tier):

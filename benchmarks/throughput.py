@@ -36,7 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KERAS_BACKEND", "torch")
-from autograder import grade, manifest, mutants, nbgrader_course, notebook, reference, release  # noqa: E402
+from autograder import companion, manifest, notebook, reference, sources  # noqa: E402
+from autograder.authoring import mutants  # noqa: E402
+from autograder.isolation.sandbox import default_jobs  # noqa: E402
+from autograder.reports import nbgrader_course  # noqa: E402
 
 BIN = Path(sys.executable).parent
 KERAS_LAB = "06-keras-on-torch"
@@ -49,7 +52,7 @@ WRAP = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
 # ---------------------------------------------------------------- the class
 def submissions(lab: manifest.Lab, n: int) -> list[tuple[str, str, dict[str, str]]]:
     """(student, kind, answer file -> source): solution, stubs and each mutant in turn."""
-    kinds = [("solution", release.solution_sources(lab)), ("stubs", release.stub_sources(lab))]
+    kinds = [("solution", sources.solution_sources(lab)), ("stubs", sources.stub_sources(lab))]
     kinds += [(f"mutant-{m.name}", m.sources) for m in mutants.load_all(lab)]
     out = []
     for i in range(n):
@@ -62,7 +65,7 @@ def submissions(lab: manifest.Lab, n: int) -> list[tuple[str, str, dict[str, str
 def write_notebooks(lab: manifest.Lab, folder: Path, sources: dict[str, str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for answer, code in sources.items():
-        (folder / (Path(answer).stem + ".ipynb")).write_text(notebook.dumps(release.build_notebook(lab, answer, code)))
+        (folder / (Path(answer).stem + ".ipynb")).write_text(notebook.dumps(companion.build_notebook(lab, answer, code)))
 
 
 # ---------------------------------------------------------------- measuring
@@ -158,7 +161,7 @@ def run_nbgrader(lab: manifest.Lab, subs, work: Path, env: dict) -> tuple[dict, 
     if m["rc"]:
         raise RuntimeError(f"nbgrader autograde failed (rc {m['rc']}): see {work / 'nbgrader.log'}")
     records = nbgrader_course.import_gradebook(course, lab, work / "nbgrader-imported")
-    return m, {r["student"]: r["total"] for r in records}
+    return m, {r.student: r.total for r in records}
 
 
 def check_latency(lab: manifest.Lab, env: dict, repeat: int) -> float:
@@ -188,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     env = bench_env(work)
     os.environ["LABKIT_REFERENCE_CACHE"] = env["LABKIT_REFERENCE_CACHE"]
-    cores = grade.default_jobs()
+    cores = default_jobs()
     print(f"throughput benchmark: labs {', '.join(args.labs)}; N = {', '.join(map(str, args.n))}; "
           f"labkit --jobs {args.jobs or cores} ({cores} cores); work folder {work}", flush=True)
     results = []

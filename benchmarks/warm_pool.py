@@ -17,13 +17,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from autograder import manifest, release, runner, sandbox, zygote  # noqa: E402
+from autograder import hidden_data, manifest, runner, sources  # noqa: E402
+from autograder.isolation import sandbox, zygote  # noqa: E402
 
 
 def one(lab, warm: bool) -> tuple[float, float]:
     os.environ["LABKIT_WARM"] = "1" if warm else "0"
     t = time.perf_counter()
-    r = runner.run(runner.Job(lab, release.solution_sources(lab), "reference", device="cpu"))
+    r = runner.run(runner.Job(lab, sources.solution_sources(lab), "reference", device="cpu", include_public=False,
+                              hidden_data=hidden_data.build(lab)))
     wall = time.perf_counter() - t
     failed = [i for i, o in r.tests.items() if o.outcome == "failed"]
     assert r.tests and not failed, (failed[:3], r.notes)

@@ -23,7 +23,9 @@ def softmax_loss_naive(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) 
     Loss  = (1/N) * sum_i L_i + reg * sum(W**2)
     dW    = (1/N) * sum_i X[i]^T (p_i - onehot(y_i)) + 2 * reg * W,   p_i = softmax(s)
 
-    Numerical advice: subtract max(s) from s before exponentiating; exp(1000) overflows to inf.
+    Numerical advice: subtract max(s) from s before exponentiating (exp(1000) overflows to inf), and take
+    L_i as log(sum_j exp(s[j])) - s[y_i] (log-sum-exp) rather than log of a probability: with scores in
+    the thousands a probability underflows to 0 and log(0) = -inf.
 
     Args:
         W: (D, C) weights.  X: (N, D) data.  y: (N,) integer labels.  reg: L2 strength (>= 0).
@@ -36,8 +38,9 @@ def softmax_loss_naive(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) 
     for i in range(n):
         scores = X[i] @ W
         scores = scores - scores.max()
-        probs = np.exp(scores) / np.exp(scores).sum()
-        loss -= np.log(probs[y[i]])
+        log_norm = np.log(np.exp(scores).sum())
+        loss += log_norm - scores[y[i]]
+        probs = np.exp(scores - log_norm)
         for j in range(c):
             dW[:, j] += (probs[j] - (j == y[i])) * X[i]
     loss = loss / n + reg * np.sum(W * W)
@@ -116,11 +119,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     """Multinomial logistic regression trained with L-BFGS on softmax_loss_vectorized.
 
     Follows scikit-learn's estimator contract: __init__ only stores parameters; fit learns
-    classes_ (C,), coef_ (C, D), intercept_ (C,), n_iter_ (1,), n_features_in_, and returns self.
+    classes_ (C,), the distinct labels sorted (np.unique(y)); coef_ (C, D) and intercept_ (C,), whose row c
+    belongs to classes_[c] (two rows for two classes too); n_iter_ (1,), the L-BFGS iterations run (at most
+    max_iter); n_features_in_; and returns self.
     The intercept is an extra input column of ones and is regularized like the weights.
 
     Args:
-        reg: L2 strength passed to the loss.  max_iter: L-BFGS iterations.  tol: L-BFGS gradient tolerance.
+        reg: L2 strength passed to the loss.  max_iter: most L-BFGS iterations.  tol: L-BFGS gradient tolerance.
     """
 
     def __init__(self, reg: float = 1e-4, max_iter: int = 500, tol: float = 1e-8):
@@ -159,7 +164,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         ### END SOLUTION
 
     def predict_proba(self, X) -> np.ndarray:
-        """Softmax of the class scores, shape (N, C); rows sum to 1."""
+        """Softmax of the class scores, shape (N, C): column c is the probability of classes_[c]; rows sum to 1."""
         ### BEGIN SOLUTION
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
