@@ -84,6 +84,18 @@ def choose_tier(opts: BatchOptions) -> str:
     return tier
 
 
+def check_private(tier: str, lab: Lab, opts: BatchOptions, paths: list[Path]) -> None:
+    """At the rlimits tier the jobs see the machine's files: what is hidden must be unreadable by their uids."""
+    if tier != "rlimits" or not sandbox.job_uid_wanted(tier) or opts.unsafe_as_grader:
+        return
+    for own in (lab.solution.parent, Path(opts.out)):  # the kit's hidden files and the grader's output: made private
+        own.chmod(own.stat().st_mode & ~0o007)
+    exposed = sandbox.readable_by_jobs([lab.solution.parent, Path(opts.out).resolve(), *map(Path, paths)])
+    if exposed:
+        raise IsolationError(f"at the rlimits tier every job could read {', '.join(map(str, exposed))}: make it "
+                             f"private (chmod o-rwx) or grade at the namespace tier ({sandbox.HOW_TO_GET_NAMESPACES})")
+
+
 def input_digest(lab_digest: str, sub: submission.Submission, device: str) -> str:
     return hashlib.sha256(f"{lab_digest}|{sub.digest()}|{device}".encode()).hexdigest()
 
@@ -127,6 +139,7 @@ def grade(lab: Lab, paths: list[Path], opts: BatchOptions,
           on_progress: Callable[[GradeRecord], None] | None = None) -> Batch:
     tier = choose_tier(opts)
     with locked(opts.out) as state:
+        check_private(tier, lab, opts, paths)
         results_dir = state / "results"
         if opts.fresh and results_dir.is_dir():
             shutil.rmtree(results_dir)

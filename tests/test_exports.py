@@ -52,23 +52,46 @@ def _autograder_root(tmp_path, bundle: bytes, submission: dict[str, str]) -> Pat
     return root
 
 
+def _uploads(lab02) -> dict[str, dict[str, str]]:
+    sol = sources.solution_sources(lab02)["linear_models.py"]
+    return {
+        # one upload is one student, whatever else it holds: the answer file is found by its name, anywhere
+        "solution-with-extras": {"notes.txt": "my notes", "a_scratch.py": "print('scratch')\n",
+                                 "work/linear_models.py": sol, "work/README.md": "hello"},
+        # a learner who named the file otherwise: the one .py defining the lab's names is graded
+        "misnamed": {"my_solution.py": sol, "a_scratch.py": "import numpy as np\nprint(np.pi)\n"},
+        "empty": {"notes.txt": "nothing here"},
+    }
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("who", ["solution", "empty"])
-def test_run_autograder_writes_gradescope_results(lab02, tmp_path, who):
-    files = sources.solution_sources(lab02) if who == "solution" else {"notes.txt": "nothing here"}
-    root = _autograder_root(tmp_path, exports.gradescope_bundle(lab02), files)
+@pytest.mark.parametrize("who", ["solution-with-extras", "misnamed", "empty"])
+def test_run_autograder_grades_one_upload_as_one_student(lab02, tmp_path, who):
+    root = _autograder_root(tmp_path, exports.gradescope_bundle(lab02), {})
+    for name, text in _uploads(lab02)[who].items():
+        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "submission" / name).write_text(text)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "LABKIT": str(Path(sys.executable).parent / "labkit")}
     proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    if who == "solution":
-        assert results["score"] == 10 and len(results["tests"]) == 4
+    assert len(list((root / "grades" / "gradescope").iterdir())) == 1, "one upload, one student"
+    if who != "empty":
+        assert results["score"] == 10 and len(results["tests"]) == 4, results
         assert all({"name", "score", "max_score", "status", "output"} <= set(t) for t in results["tests"])
         assert all(t["status"] == "passed" for t in results["tests"])
     else:
         assert results["score"] == 0
         assert results["tests"] == [] or all(t["score"] == 0 for t in results["tests"])
+
+
+def test_setup_installs_the_pinned_cpu_torch_after_updating_apt(lab02):
+    with zipfile.ZipFile(io.BytesIO(exports.gradescope_bundle(lab02))) as z:
+        setup = z.read("setup.sh").decode()
+    assert setup.index("apt-get update") < setup.index("apt-get install")
+    assert 'torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu' in setup
+    assert setup.index("download.pytorch.org") < setup.index("pip install -q -e /autograder/source")
 
 
 def test_ci_template_is_a_workflow_that_checks_and_summarizes(lab02, tmp_path):

@@ -77,7 +77,7 @@ def write(folder: Path, text: str) -> Path:
     (lambda t: t.replace("points = 2", "points = -1"), r"question q1: points must be > 0, got -1"),
     (lambda t: t.replace("points = 2", "pionts = 2"), r"question q1: unknown key 'pionts' \(did you mean 'points'\?\)"),
     (lambda t: t.replace('tests = ["test_one*"]', 'tests = ["test_nothing*"]'), r"matches no test function"),
-    (lambda t: t + "weights = { test_other = 2 }\n", r"weights name 'test_other'"),
+    (lambda t: t + "weights = { test_other = 2 }\n", r"weights or required name 'test_other'"),
     (lambda t: t.replace('title = "t"\n', ""), r"missing required key 'title'"),
     (lambda t: t.replace('points = 2\n', ""), r"question q1: missing required key 'points'"),
     (lambda t: t.replace('id = "LABID"', 'id = "another"'), r"must equal the lab's folder name"),

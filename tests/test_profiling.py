@@ -1,7 +1,8 @@
 """Profiles: the phases of one grading run, from the worker's events (synthetic timeline; no worker started)."""
 from __future__ import annotations
 
-from autograder import manifest, profiling, runner
+from autograder import manifest, runner
+from autograder.authoring import profiling
 
 
 def test_phases_split_the_wall_time_from_the_worker_events():

@@ -151,6 +151,29 @@ def uid_can_run_python() -> bool:
     return os.waitpid(pid, 0)[1] == 0
 
 
+def readable_by_jobs(paths: list[Path]) -> list[Path]:
+    """Which of these paths an unprivileged job uid could read outside a namespace (rlimits tier, as root)."""
+    if not running_as_root() or not paths:
+        return []
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(SLOT_UID_BASE + SLOT_COUNT)
+            os.setuid(SLOT_UID_BASE + SLOT_COUNT)
+            flags = "".join("1" if os.access(p, os.R_OK) else "0" for p in paths)
+            os.write(write, flags.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    flags = os.read(read, len(paths) + 1).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    return [p for p, f in zip(paths, flags) if f == "1"]
+
+
 def job_uid_wanted(tier: str) -> bool:
     return running_as_root() and (tier == "namespace" or uid_can_run_python())
 

@@ -50,7 +50,10 @@ LABKIT="${{LABKIT:-$ROOT/venv/bin/labkit}}"
 export LABKIT_ROOT="$ROOT/source" KERAS_BACKEND=torch OMP_NUM_THREADS=1
 mkdir -p "$ROOT/results"
 rm -rf "$ROOT/grades"
-"$LABKIT" grade {lab} "$ROOT/submission" --one --out "$ROOT/grades" --ci --device cpu
+# Gradescope runs one upload per container; without user namespaces there, the rlimits tier with a per-job uid,
+# the hidden tests and the upload readable by root only
+chmod -R o-rwx "$ROOT/source/solutions" "$ROOT/submission" 2>/dev/null
+"$LABKIT" grade {lab} "$ROOT/submission" --one --out "$ROOT/grades" --ci --device cpu --min-isolation rlimits
 status=$?
 python3 - "$ROOT" "$status" <<'PY'
 import glob, json, sys
