@@ -93,18 +93,21 @@ class Job:
 WARM_PACKAGES = {"numpy", "scipy", "sklearn", "torch", "keras", "pandas", "statsmodels", "hypothesis"}
 
 
-def _preload(lab: Lab) -> list[str]:
-    frameworks = [PRELOAD[f] for f in lab.frameworks if f in PRELOAD]
+def _preload(lab: Lab, public: bool = False) -> list[str]:
+    """What a worker imports before any learner code: the lab's frameworks and what the tests that will run import
+    (grading runs the hidden tests only; `labkit check` the public ones)."""
+    frameworks = [PRELOAD[f] for f in lab.frameworks if f in PRELOAD and "oracle only" not in f]
     measured = ["coverage"] if lab.suite_files else []  # suite runs measure the learner's statement coverage
-    return list(dict.fromkeys(frameworks + measured + list(_test_imports(lab.public_tests, lab.solution))))
+    tests = lab.public_tests if public else lab.hidden_tests
+    return list(dict.fromkeys(frameworks + measured + list(_test_imports(tests, lab.solution))))
 
 
 @functools.lru_cache(maxsize=64)
-def _test_imports(public: Path, solution: Path) -> tuple[str, ...]:
-    """Modules the lab's tests and answers import from WARM_PACKAGES (sklearn.utils.estimator_checks...)."""
+def _test_imports(tests: Path, solution: Path) -> tuple[str, ...]:
+    """Modules the tests and the reference answers import from WARM_PACKAGES (sklearn.utils.estimator_checks...)."""
     found = set()
     # and what the reference answers import: submissions mostly import the same (names only: nothing runs)
-    files = [*public.rglob("test_*.py"), *(solution / "hidden_tests").rglob("test_*.py"), *solution.glob("*.py")]
+    files = [*tests.rglob("*.py"), *solution.glob("*.py")]
     for f in files:
         try:
             with threadsafe.AST_LOCK:
@@ -196,7 +199,7 @@ def _run(job: Job, tier: str, uid: int | None) -> RunResult:
     warm = None
     if zygote.enabled() and job.warm:
         try:
-            warm = zygote.get(tier, result.device == "cuda", _preload(job.lab), job.lab.kit_data)
+            warm = zygote.get(tier, result.device == "cuda", _preload(job.lab, job.mode == "check"), job.lab.kit_data)
         except zygote.ZygoteError as exc:
             result.notes.append(f"started a cold worker: {exc}")
     try:
@@ -259,7 +262,8 @@ def _attempt(job: Job, ws: Path, tier: str, uid: int | None, result: RunResult, 
         answer_stems=[] if job.mode == "suite" else
         [Path(f).stem for f in job.lab.answer_files if f not in job.lab.suite_files],
         broken=broken, device=result.device, node_ids=pending,
-        time_limits={q.id: q.time_limit for q in job.lab.questions}, preload=_preload(job.lab) if job.warm else [],
+        time_limits={q.id: q.time_limit for q in job.lab.questions},
+        preload=_preload(job.lab, job.mode == "check") if job.warm else [],
         coverage=list(job.coverage), hidden_data=str(hidden_inputs) if hidden_inputs.is_dir() else None,
         questions=list(job.questions), collect=[] if job.mode == "suite" else
         [name for name, wanted in (("public", job.include_public), ("hidden", job.include_hidden)) if wanted])

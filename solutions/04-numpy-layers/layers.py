@@ -379,7 +379,8 @@ class MLP:
 
     sizes = (D, H1, ..., C) gives len(sizes) - 1 linear layers (sizes of length 4: a 3-layer net).
     params = [W1, b1, W2, b2, ...] with Wk (sizes[k-1], sizes[k]) drawn as normal * sqrt(2 / fan_in)
-    (He initialization, good for ReLU) from np.random.default_rng(seed), and zero biases.
+    (He initialization, good for ReLU) from np.random.default_rng(seed), and zero biases: with one generator
+    rng, Wk = rng.normal(size=(sizes[k-1], sizes[k])) * sqrt(2 / sizes[k-1]) for k = 1, 2, ... in turn.
     """
 
     def __init__(self, sizes: tuple[int, ...] = (64, 100, 50, 10), seed: int = 0):
@@ -426,10 +427,15 @@ class MLP:
 
 def fit(model: MLP, optimizer, X: np.ndarray, y: np.ndarray, epochs: int = 20, batch_size: int = 10,
         seed: int = 0) -> list[float]:
-    """Minibatch training: each epoch visits every example once, in an order shuffled by
-    np.random.default_rng(seed) (one generator for the whole run); one optimizer.step per minibatch.
+    """Minibatch training: each epoch visits every example once, in a shuffled order.
 
-    The optimizer must have been built on model.params. Returns the mean minibatch loss of each epoch.
+    One generator for the whole run, rng = np.random.default_rng(seed). Each epoch draws order = rng.permutation(N)
+    and takes the batches order[0:batch_size], order[batch_size:2 * batch_size], ... in turn (the last one is
+    shorter when batch_size does not divide N); for each batch, model.loss on its rows, then one
+    optimizer.step(grads).
+
+    The optimizer must have been built on model.params. Returns the mean minibatch loss of each epoch (the plain
+    mean of its batches' losses), one float per epoch.
     """
     ### BEGIN SOLUTION
     rng = np.random.default_rng(seed)
