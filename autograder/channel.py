@@ -257,10 +257,11 @@ def _close(name: str, have: np.ndarray, want: np.ndarray, rtol: float, atol: flo
     bad = err > atol + rtol * np.abs(want[fin])
     if not bad.any():
         return None
-    worst = float(np.max(err[bad] / np.maximum(np.abs(want[fin][bad]), 1e-300)))
+    scale = np.abs(want[fin][bad])
+    worst = f"relative error up to ~{float(np.max(err[bad][scale > 0] / scale[scale > 0])):.0e}" if (scale > 0).any() \
+        else f"absolute error up to ~{float(np.max(err[bad])):.0e} where 0 was expected"
     shown = f"; got {_short(have)}, expected {_short(want)}" if show else ""
-    return (f"{name}: {int(bad.sum())} of {want.size} values {what} (relative error up to ~{worst:.0e}; "
-            f"rtol={rtol:g}, atol={atol:g}){shown}")
+    return (f"{name}: {int(bad.sum())} of {want.size} values {what} ({worst}; rtol={rtol:g}, atol={atol:g}){shown}")
 
 
 def _accuracy(name: str, have: Value, truth: Value, minimum: float) -> str | None:

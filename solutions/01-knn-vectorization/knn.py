@@ -15,9 +15,10 @@ def pairwise_sq_dists_loops(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         D[i, j] = sum_d (X[i, d] - Y[j, d])**2
 
     Args:
-        X: (N, D) array.  Y: (M, D) array.
+        X: (N, D) array.  Y: (M, D) array. Any real dtype (integers, uint8 images, float32): convert to
+        float64 before any arithmetic (uint8 wraps around on subtraction: 3 - 5 == 254).
     Returns:
-        (N, M) float64 array.
+        (N, M) float64 array, whatever the input dtype.
     """
     ### BEGIN SOLUTION
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
@@ -41,9 +42,10 @@ def pairwise_sq_dists(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     is never negative: clamp the result at 0 (np.maximum).
 
     Args:
-        X: (N, D) array.  Y: (M, D) array.
+        X: (N, D) array.  Y: (M, D) array. Any real dtype (integers, uint8 images, float32): convert to
+        float64 before any arithmetic (uint8 overflows in X * X and X @ Y.T).
     Returns:
-        (N, M) float64 array, every entry >= 0.
+        (N, M) float64 array, whatever the input dtype, every entry >= 0.
     """
     ### BEGIN SOLUTION
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
@@ -120,7 +122,7 @@ def select_k(X: np.ndarray, y: np.ndarray, ks, n_folds: int, rng) -> tuple[int, 
     differ in the last bit, and rounding must not decide.
 
     Args:
-        X: (N, D) features.  y: (N,) integer labels.  ks: sequence of candidate k.  n_folds: folds.
+        X: (N, D) features.  y: (N,) integer labels.  ks: sequence of candidate k, in any order.  n_folds: folds.
         rng: np.random.Generator or int seed, passed to kfold_indices.
     Returns:
         (best_k as a Python int, mean_acc (len(ks),) float64, std_acc (len(ks),) float64), in the order of ks.

@@ -3,63 +3,12 @@
 Every expected value comes from an oracle written here (scipy's cdist, a hand-built case, a few
 lines of NumPy), so a failure message says what to fix. Hidden tests at grading use other data.
 """
-import ast
-import inspect
-import textwrap
-import time
-import types
-
 import numpy as np
 from scipy.spatial.distance import cdist
 from sklearn.datasets import load_digits
 
-# Calls that are Python loops in disguise: builtins that walk an array element by element (`sum(X)`,
-# unlike `np.sum(X)`), and NumPy/itertools helpers that call a Python function once per row or element.
-LOOPY_BUILTINS = {"map", "filter", "sum", "min", "max", "sorted", "reduce"}
-LOOPY_HELPERS = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc", "fromiter", "starmap"}
-LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def python_loops(func, seen=None) -> list[str]:
-    """Loops in func's source and, recursively, in the functions of its own module that it calls (a helper is the usual hiding place)."""
-    seen = set() if seen is None else seen
-    if func in seen:
-        return []
-    seen.add(func)
-    found = []
-    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(func)))):
-        if isinstance(node, LOOP_NODES):
-            found.append(f"{type(node).__name__} in {func.__name__}")
-        elif isinstance(node, ast.Call):
-            bare = isinstance(node.func, ast.Name)
-            name = node.func.id if bare else getattr(node.func, "attr", "")
-            target = func.__globals__.get(name) if bare else None
-            if name in LOOPY_HELPERS or bare and name in LOOPY_BUILTINS:
-                found.append(f"{name}() in {func.__name__}")
-            elif isinstance(target, types.FunctionType) and target.__module__ == func.__module__:
-                found += python_loops(target, seen)
-    return found
-
-
-def random_points(seed, n, m, d, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, d)) * scale, rng.normal(size=(m, d)) * scale
-
-
-def trick_atol(X, Y):
-    """Rounding in ||x||^2 + ||y||^2 - 2x.y is a few eps times the norms (measured ~1e-16 relative to them);
-    1e-12 of the largest norm sum is far above that and far below any real bug."""
-    return 1e-12 * (np.max(np.sum(X * X, axis=1)) + np.max(np.sum(Y * Y, axis=1)))
-
-
-def two_loops(X, Y):
-    """The baseline for the speed test: one Python-level dot product per pair."""
-    D = np.empty((len(X), len(Y)))
-    for i in range(len(X)):
-        for j in range(len(Y)):
-            diff = X[i] - Y[j]
-            D[i, j] = diff @ diff
-    return D
+import helpers  # shared with the hidden tests: the loop detector, data generators, the speed baseline
+from helpers import random_points, trick_atol
 
 
 # --- q1: distances with loops -------------------------------------------------------------
@@ -73,7 +22,16 @@ def test_loops_match_cdist(answers, verdict):
 
 def test_loops_one_feature(answers, verdict):
     X, Y = np.array([[0.0], [3.0]]), np.array([[1.0], [-1.0], [3.0]])
+    # small whole numbers: exact in float64, so no tolerance at all
     verdict.close("D", answers.pairwise_sq_dists_loops(X, Y), expected=[[1.0, 1.0, 9.0], [4.0, 16.0, 0.0]], rtol=0)
+
+
+def test_loops_uint8_images(answers, verdict):
+    X, Y = helpers.integer_images(4, 3, 5, 8, high=255, dtype=np.uint8)  # in uint8, 3 - 5 is 254
+    D = answers.pairwise_sq_dists_loops(X, Y)
+    verdict.equal("dtype", str(np.asarray(D).dtype), expected="float64")
+    # whole numbers: every difference, square and sum is exact in float64
+    verdict.close("D", D, expected=cdist(X.astype(float), Y.astype(float), "sqeuclidean"), rtol=1e-12)
 
 
 # --- q2: vectorized distances -------------------------------------------------------------
@@ -82,6 +40,7 @@ def test_vectorized_match_cdist(answers, verdict):
     X_before = X.copy()
     D = answers.pairwise_sq_dists(X, Y)
     assert np.array_equal(X, X_before), "pairwise_sq_dists modified its input"
+    # the expansion's rounding is a few eps times the squared norms; trick_atol allows 1e-12 of them
     verdict.close("D", D, expected=cdist(X, Y, "sqeuclidean"), rtol=1e-10, atol=trick_atol(X, Y))
 
 
@@ -93,27 +52,28 @@ def test_vectorized_never_negative(answers, verdict):
     verdict.equal("negative entries", int(np.sum(D < 0)), expected=0)
 
 
+def test_vectorized_uint8_images(answers, verdict):
+    X, Y = helpers.integer_images(5, 6, 9, 64, high=255, dtype=np.uint8)  # in uint8, X * X overflows
+    D = answers.pairwise_sq_dists(X, Y)
+    verdict.equal("dtype", str(np.asarray(D).dtype), expected="float64")
+    # whole numbers below 2**53: the expansion is exact in float64 once the inputs are converted
+    verdict.close("D", D, expected=cdist(X.astype(float), Y.astype(float), "sqeuclidean"), rtol=1e-12)
+
+
 def test_vectorized_has_no_python_loops(answers, verdict):
     X, Y = random_points(3, 4, 5, 3)
     D = answers.pairwise_sq_dists(X, Y)  # it must work before its shape counts
+    # unit-scale points: the trick's rounding is ~1e-16 of norms ~3, far inside atol 1e-12
     verdict.close("D", D, expected=cdist(X, Y, "sqeuclidean"), rtol=1e-10, atol=1e-12)
-    loops = python_loops(answers.pairwise_sq_dists)
+    loops = helpers.python_loops(answers.pairwise_sq_dists)
     assert not loops, f"pairwise_sq_dists uses Python loops: {', '.join(loops)}"
 
 
 def test_vectorized_is_much_faster(answers, verdict):
     X, _ = load_digits(return_X_y=True)
     A, B = X[:60], X[60:660]
-    loop_times, vec_times = [], []
-    for _ in range(5):  # interleaved, best of 5: the ratio is stable even on a busy machine
-        t0 = time.perf_counter()
-        two_loops(A, B)
-        t1 = time.perf_counter()
-        D = answers.pairwise_sq_dists(A, B)
-        t2 = time.perf_counter()
-        loop_times.append(t1 - t0)
-        vec_times.append(t2 - t1)
-    ratio = min(loop_times) / max(min(vec_times), 1e-9)
+    ratio, D = helpers.speedup(answers.pairwise_sq_dists, A, B)
+    # integer pixels: exact, so any correct answer matches to rounding
     verdict.close("D", D, expected=cdist(A, B, "sqeuclidean"), rtol=1e-10)
     # measured ~150-400x for the broadcast + matmul version; a row-by-row loop gives ~20x, a pair loop ~1x
     assert ratio >= 20, f"only {ratio:.1f}x faster than a double loop (need >= 20x)"
@@ -187,6 +147,7 @@ def test_select_k_matches_a_direct_computation(answers, verdict):
     ks = [1, 2, 3, 5, 8]
     best_k, mean_acc, std_acc = answers.select_k(X, y, ks, 4, np.random.default_rng(7))
     acc = cv_oracle(X, y, ks, 4, 7)
+    # the same fold accuracies averaged in another order differ by ~1e-16; a wrong fold or vote moves them >= 1e-3
     verdict.close("mean_acc", mean_acc, expected=acc.mean(axis=0), rtol=1e-12, atol=1e-12)
     verdict.close("std_acc", std_acc, expected=acc.std(axis=0), rtol=1e-12, atol=1e-12)
     means = acc.mean(axis=0)
