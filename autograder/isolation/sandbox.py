@@ -350,8 +350,9 @@ def environment(ws_home: Path, tier: str, device: str) -> dict[str, str]:
         "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
         "CUBLAS_WORKSPACE_CONFIG": ":4096:8", "HF_HUB_OFFLINE": "1", "NO_PROXY": "*",
     }
-    # older OpenBLAS builds compute wrong results on some CPUs without these (machine setting, not a secret)
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    # the BLAS and kernel choices of this machine (settings, not secrets): an instructor pins them where an
+    # OpenBLAS build misdetects a CPU, and the kit's tests use them to grade on another machine's arithmetic
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY"):
         if key in os.environ:
             env[key] = os.environ[key]
     if device != "cpu" and "CUDA_VISIBLE_DEVICES" in os.environ:

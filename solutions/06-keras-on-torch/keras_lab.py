@@ -228,7 +228,7 @@ def train_keras(model: keras.Model, X: np.ndarray, y: np.ndarray, cfg: TrainConf
     ### END SOLUTION
 
 
-# ---------------------------------------------------------------- q5: Keras model, torch loop
+# ---------------------------------------------------------------- q6: Keras model, torch loop
 def torch_loop_on_keras(model: keras.Model, X, y, steps: int, lr: float = 0.1) -> list[float]:
     """Train a Keras model with a plain PyTorch loop: it IS a torch.nn.Module on this backend.
 
