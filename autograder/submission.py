@@ -268,17 +268,20 @@ def _read_folder(lab: Lab, root: Path) -> tuple[dict[str, bytes], list[str]]:
                 p = Path(target)
             found.append((len(rel.parts), str(rel), p))
     out: dict[str, bytes] = {}
+    ignored: dict[str, int] = {}
     for _, rel, p in sorted(found):
         name = Path(rel).name
         if name in out:
-            if name in {f for f in lab.answer_files}:
-                refused.append(f"{rel} ignored: {name} was read from a shallower folder")
+            if name in lab.answer_files:
+                ignored[name] = ignored.get(name, 0) + 1
             continue
         data, why = _read_regular(p)
         if why is None:
             out[name] = data
         else:
             refused.append(why)
+    refused += [f"{n} other cop{'y' if n == 1 else 'ies'} of {name} in deeper folders ignored (the shallowest is "
+                "graded)" for name, n in ignored.items()]
     return out, refused
 
 

@@ -97,7 +97,8 @@ class CausalSelfAttention(nn.Module):
     q.view(B, T, n_head, hs).transpose(1, 2):
         att = (q @ k^T) / sqrt(hs);  att[..., i, j] = -inf for j > i  (BEFORE the softmax)
         att = softmax(att, dim=-1);  y = att @ v;  merge heads back to (B, T, C);  y = c_proj(y)
-    Write the attention yourself: F.scaled_dot_product_attention is the grader's oracle, not your tool.
+    Write the attention yourself: F.scaled_dot_product_attention is the public tests' oracle, not your tool
+    (the grader records the PyTorch operators your forward runs: a fused attention kernel fails, however imported).
     Works in the dtype of x (float64 in the exact tests).
     """
 

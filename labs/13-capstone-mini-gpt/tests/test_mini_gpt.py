@@ -7,67 +7,18 @@ fixed by the spec and can be checked in float64. Hidden tests at grading use oth
 import copy
 import math
 
+import helpers
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 
-# ---------------------------------------------------------------- helpers (oracles, not your code)
-def topics_text():
-    from pydoc_data.topics import topics
-    return "".join(topics[k] for k in sorted(topics))
+# ---------------------------------------------------------------- oracles (plain torch, not your code)
+PUBLIC = dict(block_size=10, vocab_size=17, n_layer=2, n_head=2, n_embd=16)
 
 
-def descr_text():
-    from sklearn import datasets
-    names = ["iris", "wine", "breast_cancer", "diabetes", "digits", "linnerud"]
-    return "".join(getattr(datasets, f"load_{n}")().DESCR for n in names).replace("`", "'")
-
-
-def attn_shapes(cfg, prefix=""):
-    C = cfg.n_embd
-    shapes = {prefix + "c_attn.weight": (3 * C, C), prefix + "c_proj.weight": (C, C)}
-    if cfg.bias:
-        shapes.update({prefix + "c_attn.bias": (3 * C,), prefix + "c_proj.bias": (C,)})
-    return shapes
-
-
-def param_shapes(cfg):
-    """The parameter names and shapes GPT's docstring asks for (lm_head.weight is tied to wte: listed once)."""
-    C = cfg.n_embd
-    shapes = {"transformer.wte.weight": (cfg.vocab_size, C), "transformer.wpe.weight": (cfg.block_size, C),
-              "transformer.ln_f.weight": (C,)}
-    if cfg.bias:
-        shapes["transformer.ln_f.bias"] = (C,)
-    for i in range(cfg.n_layer):
-        p = f"transformer.h.{i}."
-        shapes.update({p + "ln_1.weight": (C,), p + "ln_2.weight": (C,), **attn_shapes(cfg, p + "attn."),
-                       p + "mlp.c_fc.weight": (4 * C, C), p + "mlp.c_proj.weight": (C, 4 * C)})
-        if cfg.bias:
-            shapes.update({p + "ln_1.bias": (C,), p + "ln_2.bias": (C,), p + "mlp.c_fc.bias": (4 * C,),
-                           p + "mlp.c_proj.bias": (C,)})
-    return shapes
-
-
-def fill(module, shapes, seed, scale=0.3, dtype=torch.float64):
-    """Copy seeded weights into module by name: LayerNorm weights near 1, everything else N(0, scale^2)."""
-    params = dict(module.named_parameters())
-    missing, extra = sorted(set(shapes) - set(params)), sorted(set(params) - set(shapes))
-    assert not missing and not extra, f"parameter names differ from the docstring: missing {missing[:3]}, unexpected {extra[:3]}"
-    module.to(dtype)
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name in sorted(shapes):
-            assert tuple(params[name].shape) == shapes[name], f"{name} has shape {tuple(params[name].shape)}, expected {shapes[name]}"
-            noise = torch.randn(shapes[name], generator=g, dtype=torch.float64)
-            norm_weight = name.split(".")[-2].startswith("ln_") and name.endswith("weight")
-            params[name].copy_(1.0 + 0.1 * noise if norm_weight else scale * noise)
-    return module
-
-
-def model(answers, seed, scale=0.3, dtype=torch.float64, **kw):
-    cfg = answers.GPTConfig(**{"block_size": 10, "vocab_size": 17, "n_layer": 2, "n_head": 2, "n_embd": 16, **kw})
-    return fill(answers.GPT(cfg), param_shapes(cfg), seed, scale, dtype).eval(), cfg
+def public_model(answers, seed, scale=0.3, dtype=torch.float64, **kw):
+    return helpers.gpt(answers, {**PUBLIC, **kw}, seed, scale, dtype)
 
 
 def oracle_attention(p, prefix, x, n_head):
@@ -94,12 +45,12 @@ def oracle_forward(m, cfg, idx):
 
 def oracle_batch(data, block_size, batch_size, generator):
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
-    return (torch.stack([data[i:i + block_size] for i in ix]), torch.stack([data[i + 1:i + 1 + block_size] for i in ix]))
+    return helpers.windows(data, ix.tolist(), block_size)
 
 
 # ---------------------------------------------------------------- q1 data
 def test_data_tokenizer_roundtrip(answers, verdict):
-    text = topics_text()
+    text = helpers.topics_text()
     tok = answers.CharTokenizer(text)
     chars = sorted(set(text))
     verdict.equal("vocab_size", tok.vocab_size, expected=len(chars))
@@ -121,8 +72,7 @@ def test_data_get_batch(answers, verdict):
 
 # ---------------------------------------------------------------- q2 attention
 def test_attention_matches_sdpa_float64(answers, verdict):
-    cfg = answers.GPTConfig(block_size=8, vocab_size=5, n_layer=1, n_head=2, n_embd=12)
-    attn = fill(answers.CausalSelfAttention(cfg), attn_shapes(cfg), 0).eval()
+    attn = helpers.attention(answers, dict(block_size=8, vocab_size=5, n_layer=1, n_head=2, n_embd=12), 0)
     x = torch.randn(2, 8, 12, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     with torch.no_grad():
         out = attn(x)
@@ -132,15 +82,24 @@ def test_attention_matches_sdpa_float64(answers, verdict):
 
 
 def test_attention_is_causal(answers, verdict):
-    cfg = answers.GPTConfig(block_size=8, vocab_size=5, n_layer=1, n_head=2, n_embd=12)
-    attn = fill(answers.CausalSelfAttention(cfg), attn_shapes(cfg), 2).eval()
+    attn = helpers.attention(answers, dict(block_size=8, vocab_size=5, n_layer=1, n_head=2, n_embd=12), 2)
     x = torch.randn(1, 8, 12, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     x2 = x.clone()
     x2[:, 5:] = 7.0
     with torch.no_grad():
         a, b = attn(x), attn(x2)
-    # exact: outputs at positions 0..4 must not read positions 5..7, so not even rounding may differ
-    verdict.close("prefix", b[:, :5], rtol=0, atol=0, expected=a[:, :5])
+    # a property of your own outputs: positions 0..4 must not read positions 5..7. Masked weights are exact
+    # zeros, but a matmul may round a sum differently when other rows change (~4e-16); a leak is ~1e-1
+    verdict.same("positions 0..4 unchanged when 5..7 change", b[:, :5], a[:, :5], rtol=1e-12, atol=1e-12)
+
+
+def test_attention_writes_its_own_attention(answers, verdict):
+    attn = helpers.attention(answers, dict(block_size=8, vocab_size=5, n_layer=1, n_head=2, n_embd=12), 4)
+    x = torch.randn(2, 8, 12, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    with torch.no_grad():
+        _, fused = helpers.fused_attention_ops(lambda: attn(x))
+    assert not fused, f"write the attention yourself: these fused attention kernels ran: {', '.join(fused)}"
+    verdict.bound("fused attention kernels that ran", len(fused), high=0)
 
 
 # ---------------------------------------------------------------- q3 model
@@ -155,7 +114,7 @@ def test_model_parameter_count_closed_form(answers, verdict):
 
 
 def test_model_forward_matches_oracle(answers, verdict):
-    m, cfg = model(answers, 4)
+    m, cfg = public_model(answers, 4)
     g = torch.Generator().manual_seed(5)
     idx = torch.randint(0, 17, (2, 10), generator=g)
     targets = torch.randint(0, 17, (2, 10), generator=g)
@@ -167,31 +126,32 @@ def test_model_forward_matches_oracle(answers, verdict):
 
 
 def test_model_is_causal(answers, verdict):
-    m, cfg = model(answers, 6)
+    m, cfg = public_model(answers, 6)
     idx = torch.randint(0, 17, (2, 10), generator=torch.Generator().manual_seed(7))
     idx2 = idx.clone()
     idx2[:, 4:] = (idx2[:, 4:] + 1) % 17
     with torch.no_grad():
         a, b = m(idx)[0], m(idx2)[0]
-    verdict.close("prefix", b[:, :4], rtol=0, atol=0, expected=a[:, :4])
+    # as test_attention_is_causal: rounding (~1e-15 in float64) may move the prefix, a leak moves it by ~1e-1
+    verdict.same("logits 0..3 unchanged when tokens 4.. change", b[:, :4], a[:, :4], rtol=1e-12, atol=1e-12)
 
 
 def test_model_initial_loss_near_log_vocab(answers, verdict):
-    text = topics_text()
+    text = helpers.topics_text()
     tok = answers.CharTokenizer(text)
     m = answers.GPT(answers.GPTConfig(block_size=32, vocab_size=tok.vocab_size, n_layer=2, n_head=4, n_embd=32))
     x, y = oracle_batch(torch.tensor(tok.encode(text[:50_000])), 32, 16, torch.Generator().manual_seed(0))
     with torch.no_grad():
         loss = m(x, y)[1].item()
     # N(0, 0.02) weights: logits ~0.01, so the loss is within ~0.05 of ln V; the curriculum's gate is +-0.5
-    verdict.close("initial_loss", loss, atol=0.5, expected=math.log(tok.vocab_size))
+    verdict.bound("initial_loss", loss, low=math.log(tok.vocab_size) - 0.5, high=math.log(tok.vocab_size) + 0.5)
 
 
 def test_model_bf16_autocast(answers, verdict, device):
     if device == "cpu":
         import pytest
         pytest.skip("bf16 autocast check runs on CUDA only")
-    m, cfg = model(answers, 8, scale=0.1, dtype=torch.float32)
+    m, cfg = public_model(answers, 8, scale=0.1, dtype=torch.float32)
     m = m.to(device)
     idx = torch.randint(0, 17, (2, 10), generator=torch.Generator().manual_seed(9)).to(device)
     with torch.no_grad():
@@ -199,25 +159,26 @@ def test_model_bf16_autocast(answers, verdict, device):
         with torch.autocast(device_type=device, dtype=torch.bfloat16):
             half = m(idx)[0]
     # bf16 keeps 8 mantissa bits (~4e-3 relative); logits are O(1), so 0.1 absolute is a loose, safe gate
-    verdict.close("logits_bf16", half.float().cpu(), atol=0.1, expected=full.cpu())
+    verdict.same("bf16 logits near float32 logits", half.float().cpu(), full.float().cpu(), atol=0.1)
 
 
 # ---------------------------------------------------------------- q4 optimizer and overfitting
 def test_train_optimizer_groups(answers, verdict):
-    m, cfg = model(answers, 10, dtype=torch.float32)
+    m, cfg = public_model(answers, 10, dtype=torch.float32)
     names = {id(p): n for n, p in m.named_parameters()}
     opt = m.configure_optimizers(weight_decay=0.1, lr=1e-3)
     assert isinstance(opt, torch.optim.AdamW), "return a torch.optim.AdamW"
     got = [sorted(names[id(p)] for p in g["params"]) for g in opt.param_groups]
     decay = sorted(n for n, p in m.named_parameters() if p.dim() >= 2)
     no_decay = sorted(n for n, p in m.named_parameters() if p.dim() < 2)
-    verdict.equal("groups", " | ".join(", ".join(g) for g in got), expected=", ".join(decay) + " | " + ", ".join(no_decay))
+    verdict.equal("groups", " | ".join(", ".join(g) for g in got),
+                  expected=", ".join(decay) + " | " + ", ".join(no_decay))
     verdict.close("weight_decay", [g["weight_decay"] for g in opt.param_groups], rtol=0, expected=[0.1, 0.0])
     verdict.close("betas", list(opt.param_groups[0]["betas"]), rtol=0, expected=[0.9, 0.95])
 
 
 def test_train_overfit_one_batch(answers, verdict):
-    m, cfg = model(answers, 11, scale=0.02, block_size=16, vocab_size=40, n_embd=32, n_head=4)
+    m, cfg = public_model(answers, 11, scale=0.02, block_size=16, vocab_size=40, n_embd=32, n_head=4)
     m.train()
     g = torch.Generator().manual_seed(0)
     x, y = torch.randint(0, 40, (8, 16), generator=g), torch.randint(0, 40, (8, 16), generator=g)
@@ -228,17 +189,18 @@ def test_train_overfit_one_batch(answers, verdict):
         loss.backward()
         opt.step()
     # a working model memorises 128 random tokens: loss < 0.1 within 80 steps (measured: 0.013 at step 80)
-    verdict.close("final_loss", loss.item(), atol=0.1, expected=0.0)
+    verdict.bound("final_loss", loss.item(), high=0.1)
 
 
 # ---------------------------------------------------------------- q5 sampling
 def test_generate_top_k_follows_exact_distribution(answers, verdict):
     from scipy.stats import chisquare
 
-    m, cfg = model(answers, 12)
+    m, cfg = public_model(answers, 12)
     prompt = torch.randint(0, 17, (1, 6), generator=torch.Generator().manual_seed(13))
     n, k, temperature = 3000, 5, 0.9
-    out = m.generate(prompt.repeat(n, 1), 1, temperature=temperature, top_k=k, generator=torch.Generator().manual_seed(0))
+    out = m.generate(prompt.repeat(n, 1), 1, temperature=temperature, top_k=k,
+                     generator=torch.Generator().manual_seed(0))
     assert out.shape == (n, 7), "generate returns idx with the new tokens appended"
     with torch.no_grad():
         logits = oracle_forward(m, cfg, prompt)[0, -1] / temperature
@@ -254,7 +216,7 @@ def test_generate_top_k_follows_exact_distribution(answers, verdict):
 
 
 def test_generate_temperature_zero_is_greedy(answers, verdict):
-    m, cfg = model(answers, 14)
+    m, cfg = public_model(answers, 14)
     prompt = torch.randint(0, 17, (2, 8), generator=torch.Generator().manual_seed(15))
     out = m.generate(prompt, 5, temperature=0.0)
     idx = prompt.clone()
@@ -268,7 +230,7 @@ def test_generate_temperature_zero_is_greedy(answers, verdict):
 
 # ---------------------------------------------------------------- q6 evaluation and fine-tuning
 def test_finetune_estimate_loss(answers, verdict):
-    m, cfg = model(answers, 16, dropout=0.5)
+    m, cfg = public_model(answers, 16, dropout=0.5)
     m.train()
     data = torch.randint(0, 17, (300,), generator=torch.Generator().manual_seed(17))
     got = answers.estimate_loss(m, data, 4, 5, torch.Generator().manual_seed(18))
@@ -279,13 +241,14 @@ def test_finetune_estimate_loss(answers, verdict):
         x, y = oracle_batch(data, 10, 4, g)
         with torch.no_grad():
             want.append(F.cross_entropy(oracle_forward(m, cfg, x).reshape(-1, 17), y.reshape(-1)).item())
-    verdict.close("losses", got, rtol=1e-8, expected=torch.tensor(want))
+    # float64 model: the losses agree to ~1e-15, but the docstring allows a float32 tensor (rounding 6e-8)
+    verdict.close("losses", got, rtol=1e-6, expected=torch.tensor(want, dtype=torch.float64))
 
 
 def test_finetune_follows_documented_loop(answers, verdict):
-    text = descr_text()
+    text = helpers.descr_text()
     tok = answers.CharTokenizer(text)
-    m, cfg = model(answers, 19, scale=0.02, vocab_size=tok.vocab_size, block_size=16, n_embd=16)
+    m, cfg = public_model(answers, 19, scale=0.02, vocab_size=tok.vocab_size, block_size=16, n_embd=16)
     twin = copy.deepcopy(m)
     losses = answers.finetune(m, tok, text[:3000], answers.TrainConfig(steps=20, batch_size=4, lr=1e-3, seed=3))
     # the oracle: the docstring's loop, on an identical copy of the model
@@ -307,9 +270,10 @@ def test_finetune_follows_documented_loop(answers, verdict):
 
 
 def test_finetune_lowers_held_out_loss(answers, verdict):
-    text = descr_text()
+    text = helpers.descr_text()
     tok = answers.CharTokenizer(text)
-    m, cfg = model(answers, 20, scale=0.02, dtype=torch.float32, vocab_size=tok.vocab_size, block_size=16, n_embd=16)
+    m, cfg = public_model(answers, 20, scale=0.02, dtype=torch.float32, vocab_size=tok.vocab_size, block_size=16,
+                          n_embd=16)
     cut = int(0.8 * len(text))
     held = torch.tensor(tok.encode(text[cut:]))
     before = answers.estimate_loss(m, held, 8, 30, torch.Generator().manual_seed(1)).numpy()
@@ -319,4 +283,4 @@ def test_finetune_lowers_held_out_loss(answers, verdict):
     boots = np.random.default_rng(0).choice(diff, size=(4000, diff.size)).mean(axis=1)
     low = float(np.quantile(boots, 0.0005))
     assert low > 0, f"the 99.9 % bootstrap CI of the held-out gain includes 0 (lower end {low:.3f})"
-    verdict.close("gain_positive", float(low > 0), expected=1.0)
+    verdict.bound("lower end of the 99.9 % CI of the held-out gain", low, low=0.0)
