@@ -12,7 +12,6 @@ import selectors
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -134,7 +133,8 @@ def time_limit_of(lab: Lab, node_id: str) -> float:
 
 
 def make_workspace(job: Job, uid: int | None, parent: Path | None = None) -> Path:
-    base = Path(tempfile.mkdtemp(prefix="labkit-job-", dir=parent))
+    sandbox.sweep_stale_scratch()
+    base = sandbox.scratch_dir("job", parent)
     os.chmod(base, 0o711)
     tests, answers, home = base / "tests", base / "answers", base / "home"
     if job.mode == "suite":

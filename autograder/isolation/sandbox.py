@@ -52,6 +52,37 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def scratch_dir(kind: str, parent: Path | None = None) -> Path:
+    """A private temporary folder named for this grader process (labkit-<kind>-<pid>-...), so that what a grader
+    killed with SIGKILL left behind is recognised and removed by the next one (`sweep_stale_scratch`)."""
+    import tempfile
+    return Path(tempfile.mkdtemp(prefix=f"labkit-{kind}-{os.getpid()}-", dir=parent))
+
+
+@functools.lru_cache(maxsize=1)
+def sweep_stale_scratch() -> int:
+    """Remove the temporary folders of labkit processes that no longer run (once per process)."""
+    import re
+    import tempfile
+    removed = 0
+    for p in Path(tempfile.gettempdir()).glob("labkit-*-*-*"):
+        m = re.fullmatch(r"labkit-(job|pool|mpl)-(\d+)-\w+", p.name)
+        if m and not _alive(int(m.group(2))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def tier_rank(tier: str) -> int:
     return len(TIERS) - TIERS.index(tier)
 

@@ -233,7 +233,7 @@ class Zygote:
     def __init__(self, tier: str, gpu: bool, preload: list[str], data: tuple[Path, ...] = ()):
         from . import sandbox
 
-        self.pool_dir = Path(tempfile.mkdtemp(prefix="labkit-pool-"))
+        self.pool_dir = sandbox.scratch_dir("pool")
         os.chmod(self.pool_dir, 0o711)
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = sandbox.command(tier, ["-m", "autograder.isolation.zygote", str(theirs.fileno()), json.dumps(preload)],

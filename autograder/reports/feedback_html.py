@@ -64,7 +64,7 @@ def _private_mpl_config() -> None:
         return
     import atexit
     import shutil
-    folder = tempfile.mkdtemp(prefix="labkit-mpl-")
+    folder = tempfile.mkdtemp(prefix=f"labkit-mpl-{os.getpid()}-")
     atexit.register(shutil.rmtree, folder, True)
     os.environ["MPLCONFIGDIR"] = folder
 
