@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export KERAS_BACKEND := torch
 export OMP_NUM_THREADS := 1
+export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test install clean validate release bench
 

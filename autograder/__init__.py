@@ -1,4 +1,9 @@
 """labkit's autograder: graded ML-engineering labs, checked safely."""
+import sys
+
+# The grader writes no bytecode next to the kit's sources: a folder no job can write, but one a planted .pyc in
+# would run outside every sandbox; grading jobs run with PYTHONDONTWRITEBYTECODE as well.
+sys.dont_write_bytecode = True
 
 __version__ = "0.1.0"
 

@@ -181,3 +181,13 @@ def test_list_keeps_lab_ids_whole_at_80_columns():
     env = {**os.environ, "COLUMNS": "80"}
     proc = subprocess.run([*LABKIT, "list"], capture_output=True, text=True, env=env, timeout=120)
     assert "13-capstone-mini-gpt" in proc.stdout and "02-linear-models-gradcheck" in proc.stdout
+
+
+def test_the_grader_writes_no_bytecode_into_the_kit(tmp_path):
+    import shutil
+    package = ROOT / "autograder"
+    for cache in package.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([*LABKIT, "list"], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert not list(package.rglob("*.pyc")), "a .pyc beside the kit's sources could be planted and run later"
