@@ -301,8 +301,9 @@ def validate(labs, all_labs, as_json, with_profile):
                               "[green]ok[/green]" if v.ok else "[red]FAIL[/red]", v.detail[:100])
             console.print(table)
             s = validation.summary(verdicts)
+            gpu = f" ({s.needs_gpu} more only a GPU can show: not checked here)" if s.needs_gpu else ""
             console.print(f"{lab_id}: blind variants: correct at full {s.correct_full}/{s.correct}, "
-                          f"bugs caught {s.bugs_caught}/{s.bugs}")
+                          f"bugs caught {s.bugs_caught}/{s.bugs}{gpu}")
             if lab_id in profiles:
                 from .authoring.profiling import print_profile
                 print_profile(console, profiles[lab_id])

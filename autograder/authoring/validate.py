@@ -32,6 +32,7 @@ class Summary:
     correct: int = 0
     bugs_caught: int = 0
     bugs: int = 0
+    needs_gpu: int = 0  # bugs that only a GPU can show, not checked on this machine
 
 
 def summary(verdicts: list[Verdict]) -> Summary:
@@ -40,6 +41,8 @@ def summary(verdicts: list[Verdict]) -> Summary:
         if v.subject.startswith("correct:"):
             s.correct += 1
             s.correct_full += v.ok
+        elif v.subject.startswith("bug:") and v.expected.startswith("needs"):
+            s.needs_gpu += 1
         elif v.subject.startswith("bug:"):
             s.bugs += 1
             s.bugs_caught += v.ok
@@ -86,6 +89,8 @@ def _judge_variant(lab: Lab, v: variants.Variant, r: GradeRecord) -> Verdict:
     if v.kind == "correct":
         return Verdict(f"correct:{v.name}", "full marks", r.total, lab.points, r.total == lab.points,
                        r.first_problem or v.description)
+    if v.requires == "cuda" and r.device != "cuda":
+        return Verdict(f"bug:{v.name}", "needs a GPU", 0.0, 0.0, True, f"not checkable here: {v.description}")
     q = r.question(v.question)
     others = [f"{o.id} {o.score:g}/{o.max:g}" for o in r.questions if o.id != q.id and o.score < o.max]
     detail = v.description + (f" (also lost: {', '.join(others)})" if others else "")

@@ -7,7 +7,8 @@ solutions/<lab>/variants/
     <name>.toml          kind = "correct", description = "..."
     <name>/<answer>.py   the answer files it provides (the solution's stand in for any it does not)
     <name>.toml          kind = "bug", question = "q2", base = "<a correct variant>", description = "...",
-                         [[replace]] file/find/with, as autograder.patches (applied to the base's files)
+                         [[replace]] file/find/with, as autograder.patches (applied to the base's files);
+                         requires = "cuda" for a bug that can only show on a GPU (not checked without one)
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class Variant:
     description: str
     sources: dict[str, str]
     question: str = ""  # bugs: the question whose points it must cost
+    requires: str = ""  # "cuda": it can only show on a GPU (a CPU-only machine cannot check it)
 
 
 def folder(lab: Lab) -> Path:
@@ -61,7 +63,8 @@ def load_all(lab: Lab) -> list[Variant]:
         if spec["kind"] == "bug" and spec.get("question") not in qids:
             raise PatchError(f"{path}: question must be one of {', '.join(sorted(qids))}, got {spec.get('question')!r}")
         patched = apply(path, correct[spec["base"]].sources, spec)
-        out.append(Variant(name, spec["kind"], patched.description, patched.sources, str(spec.get("question", ""))))
+        out.append(Variant(name, spec["kind"], patched.description, patched.sources, str(spec.get("question", "")),
+                           str(spec.get("requires", ""))))
     missing = [n for n, (_, spec) in specs.items() if spec["kind"] == "bug" and "base" not in spec]
     if missing:
         raise PatchError(f"{root / missing[0]}.toml: a bug variant needs `base` (a correct variant) and [[replace]]")

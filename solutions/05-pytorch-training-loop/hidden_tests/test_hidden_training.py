@@ -1,79 +1,46 @@
 """Hidden tests for lab 05: values go to the grader, which compares them with the reference solution's.
 
-No expected value lives here: the grader runs the reference solution through these same tests and keeps
-its values (and tolerances). Seeds, shapes and data differ from the public tests. Where a property is
-"two things are bit-for-bit equal", the test records their difference: the reference's is exactly zero,
-so the grader demands exact zeros from the submission too, outside the submission's process.
-Loop tests use models and loaders built here, so each question depends on the functions it names.
+No expected value lives here: the grader runs the reference solution through these same tests and keeps its
+values (and tolerances); the labels of q7's held-out rows come from the grader (solutions/05-.../hidden_data.py).
+Seeds, shapes and data differ from the public tests. A property of the learner's own run (two seeded runs agree,
+a resumed run ends where the uninterrupted one ends, evaluate is repeatable and changes nothing) is judged on the
+learner's two values with `verdict.same`, never against the reference's. Loop tests use models and loaders built
+here (labs/05-.../tests/helpers.py), so each question depends on the functions it names.
 """
-import math
 import os
 import random
 
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # before CUDA starts (the sandbox sets it too)
 
+import helpers
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_breast_cancer, load_digits
-from sklearn.model_selection import train_test_split
+from helpers import DtypeSpy, Spy, count, digits, exact_float32, fill_by_shape, flat_buffers, flat_params, history_arrays
+from sklearn.datasets import load_breast_cancer
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 
-def digits(images=False):
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    return (X.reshape(-1, 1, 8, 8) if images else X), y
-
-
-def loaders(seed, n_train=300, n_val=150, batch=24):
-    X, y = digits()
-    idx = np.random.default_rng(seed).permutation(len(y))
-    tr, va = idx[:n_train], idx[n_train:n_train + n_val]
-    X, y = torch.tensor(X), torch.tensor(y)
-    train = DataLoader(TensorDataset(X[tr], y[tr]), batch_size=batch, shuffle=True,
-                       generator=torch.Generator().manual_seed(seed))
-    return train, DataLoader(TensorDataset(X[va], y[va]), batch_size=50)
+def loaders(seed, n_train=300, n_val=130, batch=24, val_batch=50):
+    """Hidden sizes: 300 = 12 * 24 + 12 and 130 = 2 * 50 + 30, so the last batch is smaller in both loaders
+    (a mean of batch means is then not the example-weighted mean)."""
+    return helpers.loaders(seed, n_train=n_train, n_val=n_val, batch=batch, val_batch=val_batch)
 
 
 def net(seed, dropout=0.25):
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Flatten(), nn.Linear(64, 40), nn.BatchNorm1d(40), nn.ReLU(), nn.Dropout(dropout),
-                         nn.Linear(40, 24), nn.ReLU(), nn.Linear(24, 10))
-
-
-def flat_params(model):
-    return torch.cat([p.detach().cpu().reshape(-1) for p in model.parameters()])
-
-
-def fill_by_shape(model, phase=0.3):
-    with torch.no_grad():
-        for p in model.parameters():
-            n = p.numel()
-            k = torch.arange(n, dtype=torch.float64)
-            if p.dim() == 1:
-                p.copy_(0.8 + 0.4 * torch.cos(0.9 * k + n + phase))
-            else:
-                p.copy_((torch.cos(0.377 * k + n + phase) / math.sqrt(p[0].numel())).reshape(p.shape))
-
-
-class Spy(nn.Module):
-    def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
-        self.seen = []
-
-    def forward(self, x):
-        self.seen.append([int(self.training), int(torch.is_grad_enabled())])
-        return self.inner(x)
+    return helpers.net(seed, dropout, widths=(40, 24))
 
 
 # float32 training: identical operations give identical numbers; 1e-5 allows another way of summing an
-# epoch's loss (float32 tensors instead of Python floats: measured 1.6e-7 relative). The planted bugs
-# move these values by 5e-3 (mean of batch means) to 0.8 (softmax before the loss).
+# epoch's loss (float32 tensors instead of Python floats: measured 1.6e-7 relative; evaluate in float64 per
+# example: 1e-9). The planted bugs move these values by 5e-3 (mean of batch means) to 0.8 (softmax before the loss).
 LOSS_RTOL = 1e-5
+
+# Bit-for-bit properties of one learner's run on CPU (the README: "exactly 0.0, not 1e-9"): the same operations on
+# the same numbers in one process give the same float32 bits, so these are judged with no tolerance.
+EXACT = dict(rtol=0.0, atol=0.0)
 
 
 # ---------------------------------------------------------------- q1: seeding and loaders
@@ -84,10 +51,11 @@ def test_data_seed_everything_values(answers, verdict):
         verdict.equal("numpy", np.random.random(3))
         verdict.equal("torch", torch.rand(3))
         answers.seed_everything(7, deterministic=True)
-        verdict.equal("deterministic on", int(torch.are_deterministic_algorithms_enabled()))
+        on = torch.are_deterministic_algorithms_enabled()
         verdict.equal("torch after seed 7", torch.randn(2))
         answers.seed_everything(7)
-        verdict.equal("deterministic off", int(torch.are_deterministic_algorithms_enabled()))
+        off = torch.are_deterministic_algorithms_enabled()
+        verdict.equal("deterministic algorithms after deterministic=True, then False", np.array([on, off]))
     finally:
         torch.use_deterministic_algorithms(False)
 
@@ -117,7 +85,8 @@ def test_data_order_ignores_the_global_rng(answers, verdict):
         torch.manual_seed(global_seed)
         torch.rand(global_seed)  # as if a bigger model had drawn more numbers
         orders.append(torch.cat([xb[:, 0] for xb, _ in train]).long())
-    assert torch.equal(orders[0], orders[1]), "the data order changed with torch's global RNG state"
+    # the data order depends on the seed alone: the two orders are the same indices, exactly
+    verdict.same("first epoch order: global seed 99 vs global seed 0", orders[1], orders[0], **EXACT)
     verdict.equal("first epoch order (global seed 0)", orders[0])
     verdict.equal("first epoch order (global seed 99)", orders[1])
 
@@ -134,10 +103,6 @@ def test_data_epochs_reshuffle(answers, verdict):
 
 
 # ---------------------------------------------------------------- q2: models
-def count(model):
-    return sum(p.numel() for p in model.parameters())
-
-
 def test_model_parameter_counts_hidden(answers, verdict):
     verdict.equal("SmallCNN()", count(answers.SmallCNN()))
     verdict.equal("SmallCNN(7, (6, 10))", count(answers.SmallCNN(n_classes=7, channels=(6, 10), dropout=0.1)))
@@ -150,12 +115,13 @@ def test_model_cnn_logits_hidden(answers, verdict):
     X, _ = digits(images=True)
     x = torch.tensor(X[500:548])
     model = answers.SmallCNN(n_classes=7, channels=(6, 10), dropout=0.0)
-    fill_by_shape(model)
+    fill_by_shape(model, phase=0.3)
     with torch.no_grad():
         train_logits = model.train()(x)  # BatchNorm with batch statistics (and updates running ones)
         eval_logits = model.eval()(x)
-    # float32 conv/linear in the documented order agree to ~1e-6; a missing BatchNorm, an extra pool or
-    # another flatten order changes the logits by O(1)
+    # float32 conv/linear in the documented order agree to ~1e-6 however they are written (one Sequential,
+    # several, or F.relu/F.max_pool2d); a missing BatchNorm, ReLU before BatchNorm, an extra pool or another
+    # flatten order changes the logits by O(1)
     verdict.close("train-mode logits", train_logits, rtol=1e-4, atol=1e-5)
     verdict.close("eval-mode logits", eval_logits, rtol=1e-4, atol=1e-5)
 
@@ -169,8 +135,23 @@ def test_model_mlp_logits_hidden(answers, verdict):
         logits = model.eval()(x)
         torch.manual_seed(5)
         dropped = model.train()(x)
-    verdict.close("eval-mode logits", logits, rtol=1e-4, atol=1e-5)
+    verdict.close("eval-mode logits", logits, rtol=1e-4, atol=1e-5)  # as the CNN's: ~1e-7 apart; a softmax: O(1)
     assert not torch.allclose(logits, dropped), "dropout had no effect in training mode"
+
+
+def test_model_default_initialisation(answers, verdict):
+    """The docstrings fix the layer order, and with it which random numbers each layer's initialisation draws."""
+    X, _ = digits(images=True)
+    x = torch.tensor(X[1200:1240])
+    torch.manual_seed(21)
+    cnn = answers.SmallCNN(n_classes=5, channels=(4, 8), dropout=0.2)
+    torch.manual_seed(22)
+    mlp = answers.MLP(hidden=(32, 16), n_classes=6)
+    with torch.no_grad():
+        cnn_logits, mlp_logits = cnn.eval()(x), mlp.eval()(x.reshape(40, 64))
+    # same draws, same float32 ops: ~1e-7 apart; a layer created out of order gets other numbers (O(0.1))
+    verdict.close("SmallCNN logits after torch.manual_seed(21)", cnn_logits, rtol=1e-4, atol=1e-5)
+    verdict.close("MLP logits after torch.manual_seed(22)", mlp_logits, rtol=1e-4, atol=1e-5)
 
 
 def test_model_cnn_memorises_a_batch(answers, verdict):
@@ -184,7 +165,8 @@ def test_model_cnn_memorises_a_batch(answers, verdict):
         loss = F.cross_entropy(model(x), t)
         loss.backward()
         opt.step()
-    assert loss.item() < 0.05, f"SmallCNN did not memorise one batch of 32: loss {loss.item():.3f}"
+    # a faithful SmallCNN reaches ~1e-3 here; softmax logits cannot go below ~1.46
+    verdict.bound("training loss on one batch of 32 after 150 Adam steps", loss.item(), high=0.05)
     with torch.no_grad():
         verdict.equal("train-mode predictions on the batch", model(x).argmax(1))
 
@@ -197,7 +179,7 @@ def test_train_overfit_one_batch_hidden(answers, verdict):
     model = nn.Sequential(nn.Linear(64, 48), nn.Tanh(), nn.Linear(48, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = [answers.train_one_epoch(model, batch, opt, "cpu") for _ in range(200)]
-    assert min(losses) < 0.05, f"one batch of 32 not memorised in 200 steps: loss {min(losses):.3f}"
+    verdict.bound("lowest loss on one batch of 32 in 200 steps", min(losses), high=0.05)  # correct: ~1e-3
     verdict.close("first 40 losses", losses[:40], rtol=1e-4)  # see LOSS_RTOL; 40 Adam steps amplify a little
     verdict.equal("predictions", model(torch.tensor(X[600:632])).argmax(1))
 
@@ -209,6 +191,7 @@ def test_train_epoch_values_hidden(answers, verdict):
     loss = answers.train_one_epoch(model, train, opt, "cpu")
     assert type(loss) is float, f"train_one_epoch returned {type(loss).__name__}, not a Python float"
     verdict.close("epoch loss", loss, rtol=LOSS_RTOL)
+    # 13 identical SGD steps in float32: ~1e-7 apart; gradients accumulated over batches move them by 1e-2
     verdict.close("parameters", flat_params(model), rtol=1e-4, atol=1e-6)
 
 
@@ -237,37 +220,55 @@ def test_eval_values_and_mode_hidden(answers, verdict):
     first = answers.evaluate(spy, val, "cpu")
     second = answers.evaluate(spy, val, "cpu")
     assert type(first[0]) is float and type(first[1]) is float, "evaluate must return Python floats"
-    verdict.close("first call (loss, accuracy)", list(first), rtol=1e-5)
-    verdict.close("second call (loss, accuracy)", list(second), rtol=1e-5)
+    # evaluation mode and no gradients leave nothing random: the second call repeats the first bit for bit
+    verdict.same("second call vs first call", list(second), list(first), **EXACT)
+    # val batches of 50, 50, 30: per-example sums in float32 or float64 agree to ~1e-9; a mean of the batch means
+    # is 1e-2 off; dropout left on, 1e-1
+    verdict.close("(loss, accuracy)", list(first), rtol=LOSS_RTOL)
     verdict.equal("(training, grad enabled) per batch", spy.seen)
 
 
 def test_eval_leaves_no_gradients_hidden(answers, verdict):
-    model, (_, val) = net(17), loaders(17, n_val=100)
-    before = flat_params(model)
+    model, (_, val) = net(17), loaders(17, n_val=110, val_batch=40)
+    model.train()
+    before, buffers_before = flat_params(model), flat_buffers(model)
     loss, acc = answers.evaluate(model, val, "cpu")
-    verdict.close("(loss, accuracy) of an untrained model", [loss, acc], rtol=1e-5)  # a no-op evaluate fails here
-    verdict.equal("parameters with a gradient", sum(p.grad is not None for p in model.parameters()))
-    verdict.equal("parameter change", flat_params(model) - before)
+    verdict.close("(loss, accuracy) of an untrained model", [loss, acc], rtol=LOSS_RTOL)  # a no-op evaluate fails
+    verdict.bound("parameters with a gradient", sum(p.grad is not None for p in model.parameters()), high=0)
+    verdict.same("parameters after vs before", flat_params(model), before, **EXACT)
+    # BatchNorm's running statistics move only when a forward pass runs in training mode
+    verdict.same("BatchNorm running statistics after vs before", flat_buffers(model), buffers_before, **EXACT)
+
+
+def test_eval_bf16_autocast(answers, verdict):
+    spy, (train, val) = DtypeSpy(net(18, dropout=0.3)), loaders(18, n_val=130, val_batch=60)
+    opt = torch.optim.Adam(spy.parameters(), lr=3e-3)
+    for xb, yb in train:  # trained here (not with train_one_epoch), so the logits are not all near zero
+        opt.zero_grad()
+        F.cross_entropy(spy(xb), yb).backward()
+        opt.step()
+    spy.seen.clear()
+    loss, acc = answers.evaluate(spy, val, "cpu", amp=True)
+    verdict.equal("logits dtypes seen with amp=True", " ".join(sorted(set(spy.seen))))
+    # bf16 logits, then the loss summed per batch in float32 or per example in float64: correct answers measured
+    # 5e-8 apart, the same argmax; the trained model evaluated in float32 (amp ignored) differs by 1e-3
+    verdict.close("bf16 (loss, accuracy)", [loss, acc], rtol=1e-4)
 
 
 # ---------------------------------------------------------------- q5: fit
-def history_arrays(hist):
-    return np.array(hist.train_loss), np.array(hist.val_loss), np.array(hist.val_acc), np.array(hist.lr)
-
-
 def record_history(verdict, hist, prefix=""):
     train_loss, val_loss, val_acc, lr = history_arrays(hist)
     verdict.close(prefix + "train_loss", train_loss, rtol=LOSS_RTOL)
     verdict.close(prefix + "val_loss", val_loss, rtol=LOSS_RTOL)
-    verdict.close(prefix + "val_acc", val_acc, rtol=0, atol=1.5 / 150)  # one flipped prediction of 150
-    verdict.close(prefix + "lr", lr, rtol=1e-12)
+    verdict.close(prefix + "val_acc", val_acc, rtol=0, atol=1.5 / 130)  # one flipped prediction of 130
+    verdict.close(prefix + "lr", lr, rtol=1e-12)  # a cosine of a few epochs: ~1e-16 however it is computed
 
 
 def test_fit_values_hidden(answers, verdict):
     model, (train, val) = net(51, dropout=0.0), loaders(51)
-    hist = answers.fit(model, train, val, answers.TrainConfig(epochs=3, lr=4e-3, weight_decay=1e-3, cosine=True))
+    hist = answers.fit(model, train, val, answers.TrainConfig(epochs=3, lr=4e-3, weight_decay=0.05, cosine=True))
     record_history(verdict, hist)
+    # 39 identical Adam steps in float32: ~1e-7 apart; Adam without its weight decay: ~1e-3
     verdict.close("parameters", flat_params(model), rtol=1e-4, atol=1e-6)
 
 
@@ -287,9 +288,8 @@ def test_fit_same_seed_same_history(answers, verdict):
         hist = answers.fit(model, train, val, answers.TrainConfig(epochs=2, lr=5e-3))
         runs.append((np.concatenate(history_arrays(hist)), flat_params(model).numpy()))
     (h1, p1), (h2, p2) = runs
-    assert np.array_equal(h1, h2) and np.array_equal(p1, p2), "two runs with the same seed differ"
-    verdict.equal("history: run 2 - run 1", h2 - h1)
-    verdict.equal("parameters: run 2 - run 1", p2 - p1)
+    verdict.same("history: run 2 vs run 1", h2, h1, **EXACT)
+    verdict.same("parameters: run 2 vs run 1", p2, p1, **EXACT)
     # dropout masks come from the seeded global generator; a loop that draws them in another order is
     # still reproducible, so the run itself is compared loosely: 12 other mask sequences moved these
     # losses by at most 1.1%
@@ -304,12 +304,13 @@ def test_checkpoint_resume_hidden(answers, verdict, tmp_path):
     torch.manual_seed(2)  # a new process: other weights, other RNG state, fresh loaders
     resumed, (train, val) = net(62, dropout=0.3), loaders(61)
     hist = answers.fit(resumed, train, val, answers.TrainConfig(**cfg, resume_from=str(tmp_path / "epoch_1.pt")))
-    diff_params = flat_params(resumed) - flat_params(full)
-    diff_hist = np.concatenate(history_arrays(hist)) - np.concatenate(history_arrays(hist_full))
-    assert not diff_params.any(), "the resumed run does not end where the uninterrupted one ends"
-    verdict.equal("parameters: resumed - uninterrupted", diff_params)
-    verdict.equal("history: resumed - uninterrupted", diff_hist)
-    verdict.close("resumed lr", hist.lr, rtol=1e-12)
+    # the README: a resumed run ends bit for bit where the uninterrupted one ends (dropout masks, data order,
+    # Adam's moments and the cosine schedule all restored)
+    verdict.same("parameters: resumed vs uninterrupted", flat_params(resumed), flat_params(full), **EXACT)
+    verdict.same("history: resumed vs uninterrupted", np.concatenate(history_arrays(hist)),
+                 np.concatenate(history_arrays(hist_full)), **EXACT)
+    verdict.equal("resumed history length", len(hist.train_loss))
+    verdict.close("resumed lr", hist.lr, rtol=1e-12)  # cosine values: ~1e-16 however computed
 
 
 def test_checkpoint_resume_without_dropout_values(answers, verdict, tmp_path):
@@ -319,7 +320,7 @@ def test_checkpoint_resume_without_dropout_values(answers, verdict, tmp_path):
     resumed, (train, val) = net(64, dropout=0.0), loaders(63)
     hist = answers.fit(resumed, train, val, answers.TrainConfig(**cfg, resume_from=str(tmp_path / "epoch_1.pt")))
     record_history(verdict, hist, "resumed ")
-    verdict.equal("parameters: resumed - uninterrupted", flat_params(resumed) - flat_params(full))
+    verdict.same("parameters: resumed vs uninterrupted", flat_params(resumed), flat_params(full), **EXACT)
 
 
 def test_checkpoint_round_trip_hidden(answers, verdict, tmp_path):
@@ -330,7 +331,9 @@ def test_checkpoint_round_trip_hidden(answers, verdict, tmp_path):
         F.cross_entropy(model(xb), yb).backward()
         opt.step()
     path = tmp_path / "round.pt"
-    answers.save_checkpoint(path, model, opt, 4, generator=train.generator)
+    # dyadic numbers: the same in float64 and float32, however a checkpoint stores them
+    saved = answers.History(train_loss=[2.25, 1.5], val_loss=[2.0, 1.25], val_acc=[0.375, 0.625], lr=[2**-9, 2**-10])
+    answers.save_checkpoint(path, model, opt, 4, history=saved, generator=train.generator)
     rng_after_save = torch.rand(3)
     gen_after_save = torch.rand(3, generator=train.generator)
 
@@ -339,12 +342,17 @@ def test_checkpoint_round_trip_hidden(answers, verdict, tmp_path):
     gen = torch.Generator().manual_seed(0)
     epoch, hist = answers.load_checkpoint(path, copy, copy_opt, generator=gen)
     verdict.equal("epoch", epoch)
-    verdict.equal("empty history", len(hist.train_loss))
-    verdict.equal("torch RNG restored: draw - draw after save", torch.rand(3) - rng_after_save)
-    verdict.equal("generator restored: draw - draw after save", torch.rand(3, generator=gen) - gen_after_save)
+    verdict.close("restored history", np.concatenate(history_arrays(hist)), rtol=0)  # floats stored as saved
+    torch_draw, gen_draw = torch.rand(3), torch.rand(3, generator=gen)
+    verdict.same("torch RNG restored: draw after load vs draw after save", torch_draw, rng_after_save, **EXACT)
+    verdict.same("generator restored: draw after load vs draw after save", gen_draw, gen_after_save, **EXACT)
+    verdict.equal("torch draw after load", torch_draw)
+    verdict.equal("generator draw after load", gen_draw)
     x = torch.tensor(digits()[0][:20])
     with torch.no_grad():
-        verdict.equal("eval logits: copy - original", copy.eval()(x) - model.eval()(x))
+        copy_logits, model_logits = copy.eval()(x), model.eval()(x)
+    verdict.same("eval logits: copy vs original", copy_logits, model_logits, **EXACT)  # buffers included
+    verdict.close("eval logits of the copy", copy_logits, rtol=1e-5, atol=1e-6)  # same float32 ops: ~1e-7
     # one more identical Adam step on both: equal only if the moment estimates and step counts came back
     model.train()
     copy.train()
@@ -353,41 +361,56 @@ def test_checkpoint_round_trip_hidden(answers, verdict, tmp_path):
         torch.manual_seed(9)
         F.cross_entropy(m(x), torch.arange(20) % 10).backward()
         o.step()
-    verdict.equal("after one more step: copy - original", flat_params(copy) - flat_params(model))
+    verdict.same("after one more step: copy vs original", flat_params(copy), flat_params(model), **EXACT)
+    verdict.close("parameters of the copy after one more step", flat_params(copy), rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_round_trip_sgd_scheduler(answers, verdict, tmp_path):
+    """SGD momentum buffers and a scheduler's position come back too; a checkpoint without history."""
+    model = net(67, dropout=0.0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=5)
+    train, _ = loaders(67, n_train=72)
+    for _ in range(2):
+        for xb, yb in train:
+            opt.zero_grad()
+            F.cross_entropy(model(xb), yb).backward()
+            opt.step()
+        sched.step()
+    path = tmp_path / "sub" / "sgd.pt"
+    path.parent.mkdir()
+    answers.save_checkpoint(path, model, opt, 2, scheduler=sched)
+    copy = net(68, dropout=0.0)
+    copy_opt = torch.optim.SGD(copy.parameters(), lr=0.1, momentum=0.9)
+    copy_sched = torch.optim.lr_scheduler.CosineAnnealingLR(copy_opt, T_max=5)
+    epoch, hist = answers.load_checkpoint(path, copy, copy_opt, scheduler=copy_sched)
+    verdict.equal("epoch", epoch)
+    verdict.equal("history entries of a checkpoint saved without one", len(hist.train_loss) + len(hist.lr))
+    verdict.close("restored lr", copy_opt.param_groups[0]["lr"], rtol=1e-12)  # cosine: ~1e-16 however computed
+    copy_sched.step()
+    verdict.close("lr after one more scheduler step", copy_opt.param_groups[0]["lr"], rtol=1e-12)
+    momentum = torch.cat([copy_opt.state[p]["momentum_buffer"].reshape(-1) for p in copy.parameters()])
+    verdict.close("SGD momentum buffers", momentum, rtol=1e-6, atol=1e-9)  # copied float32 tensors: exact
 
 
 # ---------------------------------------------------------------- q7: accuracy
-def test_accuracy_hidden_digits_split(answers, verdict):
-    X, y = digits(images=True)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=913, stratify=y)
+def test_accuracy_hidden_digits_split(answers, verdict, hidden_data):
+    d = hidden_data("digits_split")
     answers.seed_everything(71)
-    train, val = answers.make_loaders(Xtr, ytr, 32, seed=71)
+    train, val = answers.make_loaders(d["X_train"], d["y_train"], 32, seed=71)
     model = answers.SmallCNN()
     answers.fit(model, train, val, answers.TrainConfig(epochs=3, lr=5e-3, cosine=True))
     with torch.no_grad():
-        pred = model.eval()(torch.tensor(Xte)).argmax(1)
-    # Gate 0.95, the curriculum's. The tuned reference (BatchNorm, one pool, dropout 0.1, Adam 5e-3,
-    # cosine) scores 0.971 here; 12 other initialisations on this split gave 0.969-0.980 and 8 other
-    # splits 0.971-0.987, so a correct run clears the gate by ~2 points. The classic 2-pool CNN
-    # without BatchNorm scored 0.94-0.95 at its best learning rate and 0.92 with this recipe; a loop
-    # without zero_grad 0.83.
-    verdict.accuracy("hidden digits split", pred, y_true=yte, minimum=0.95)
+        pred = model.eval()(torch.tensor(d["X_test"])).argmax(1)
+    # Gate 0.95, the curriculum's. The held-out rows carry pixel noise (hidden_data.py). The tuned reference
+    # (BatchNorm, one pool, dropout 0.1, Adam 5e-3, cosine) scores 0.969 here; 5 other initialisations gave
+    # 0.964-0.976 and 4 other hidden splits 0.960-0.976, so a correct run clears the gate by 1-2 points. The
+    # classic 2-pool CNN without BatchNorm scored 0.92-0.95 on digits; a loop without zero_grad 0.83; a loop
+    # that zeroes the gradients between backward and step stays near chance.
+    verdict.accuracy("hidden digits split", pred, truth="digits_split.y_test", minimum=0.95)
 
 
 # ---------------------------------------------------------------- q8: devices (cuda only with a GPU)
-class exact_float32:
-    """TF32 off for matmuls and cuDNN convolutions, so a GPU's float32 agrees with the CPU's to ~1e-6."""
-
-    def __enter__(self):
-        self.saved = torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32
-        torch.set_float32_matmul_precision("highest")
-        torch.backends.cudnn.allow_tf32 = False
-
-    def __exit__(self, *exc):
-        torch.set_float32_matmul_precision(self.saved[0])
-        torch.backends.cudnn.allow_tf32 = self.saved[1]
-
-
 def test_device_agrees_with_cpu_hidden(answers, verdict, device):
     cfg = dict(epochs=2, lr=0.04, optimizer="sgd", weight_decay=1e-4)
     with exact_float32():
@@ -398,25 +421,12 @@ def test_device_agrees_with_cpu_hidden(answers, verdict, device):
         assert all(p.device.type == device for p in model.parameters()), "fit did not move the model"
         loss, acc = answers.evaluate(model, val, device)
     assert type(loss) is float, "evaluate must return Python floats on every device"
-    gap = np.abs(np.array(hist.train_loss + hist.val_loss) - np.array(cpu_hist.train_loss + cpu_hist.val_loss))
-    # float32 sums in another order on the GPU differ by ~1e-6 per step; 1e-4 after 26 SGD steps
-    assert gap.max() <= 1e-4, f"{device} history differs from the CPU one by {gap.max():.1e}"
-    verdict.close("train_loss", hist.train_loss, rtol=0, atol=1e-4)
+    # the learner's own run on `device` against their run on the CPU: float32 sums in another order on a GPU
+    # (TF32 off) differ by ~1e-6 per step, far below 1e-4 after 26 SGD steps; on the CPU the two runs are the same
+    verdict.same(f"{device} history vs CPU history", np.array(hist.train_loss + hist.val_loss),
+                 np.array(cpu_hist.train_loss + cpu_hist.val_loss), rtol=0, atol=1e-4)
+    verdict.close("train_loss", hist.train_loss, rtol=0, atol=1e-4)  # the reference on the same device: as above
     verdict.close("parameters", flat_params(model), rtol=0, atol=1e-4)
-
-
-class DtypeSpy(nn.Module):
-    """Notes the dtype of the logits at every forward call: bfloat16 only under autocast."""
-
-    def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
-        self.seen = []
-
-    def forward(self, x):
-        out = self.inner(x)
-        self.seen.append(str(out.dtype))
-        return out
 
 
 def test_device_bf16_autocast_hidden(answers, verdict, device):
@@ -445,5 +455,6 @@ def test_device_deterministic_hidden(answers, verdict, device):
             runs.append((np.concatenate(history_arrays(hist)), flat_params(model).numpy()))
     finally:
         torch.use_deterministic_algorithms(False)
-    verdict.equal("history: run 2 - run 1", runs[1][0] - runs[0][0])
-    verdict.equal("parameters: run 2 - run 1", runs[1][1] - runs[0][1])
+    # deterministic algorithms on: two seeded runs agree bit for bit on the CPU and on a GPU
+    verdict.same("history: run 2 vs run 1", runs[1][0], runs[0][0], **EXACT)
+    verdict.same("parameters: run 2 vs run 1", runs[1][1], runs[0][1], **EXACT)
