@@ -15,15 +15,18 @@ from .plugin import CUDA_SKIP
 from .record import GradeRecord
 
 
-def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, device: str, tier: str) -> GradeRecord:
+def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, device: str, tier: str,
+              only: tuple[str, ...] = ()) -> GradeRecord:
+    """only: grade just these questions (validate's bug variants); the others score 0, "not graded"."""
     static = {**sub.forbidden(lab), **sub.missing_symbols(lab)}
+    static |= {q.id: "not graded (only some questions were asked for)" for q in lab.questions if only and q.id not in only}
     broken = {Path(f).stem: reason for f, reason in sub.problems.items()}
     run = suite_run = None
     read_checks = {q.id: static_questions.run(lab, q, sub.sources) for q in lab.questions
                    if q.is_static and q.id not in static}
     if any(q.id not in static for q in lab.questions if q.runs_our_tests):
         run = runner.run(runner.Job(lab, sub.sources, "grade", device=device, tier=tier, broken=broken,
-                                    include_public=False, hidden_data=hidden_data.build(lab)))
+                                    include_public=False, hidden_data=hidden_data.build(lab), questions=tuple(only)))
     if any(q.id not in static for q in lab.questions if q.is_suite):
         suite_run = suites.run(lab, {f: sub.sources[f] for f in lab.suite_files if f in sub.sources}, device, tier)
     if run is not None and run.tampering:

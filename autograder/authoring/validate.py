@@ -57,17 +57,19 @@ def validate(lab: Lab, device: str = "cpu", tier: str | None = None) -> list[Ver
         blind = variants.load_all(lab)
     except LabkitSetupError as exc:
         return [Verdict("lab", "gradable", 0.0, lab.points, False, str(exc))]
-    subjects = [("solution", solution_sources(lab)), ("stubs", stub_sources(lab)),
-                *((f"mutant:{m.name}", m.sources) for m in planted), *((f"{v.kind}:{v.name}", v.sources) for v in blind)]
+    # a bug variant must lose points on its own question: only that question's tests run for it
+    subjects = [("solution", solution_sources(lab), ()), ("stubs", stub_sources(lab), ()),
+                *((f"mutant:{m.name}", m.sources, ()) for m in planted),
+                *((f"{v.kind}:{v.name}", v.sources, (v.question,) if v.kind == "bug" else ()) for v in blind)]
 
     def grade(item):
-        name, sources = item
+        name, sources, only = item
         sub = submission.Submission(student=name, origin=lab.solution, sources=dict(sources))
-        return grade_one(lab, sub, ref, device, tier)
+        return grade_one(lab, sub, ref, device, tier, only)
 
     with ThreadPoolExecutor(max_workers=default_jobs()) as pool:
         public = pool.submit(_public_tests, lab, device, tier)
-        graded = dict(zip([s for s, _ in subjects], pool.map(grade, subjects)))
+        graded = dict(zip([s for s, _, _ in subjects], pool.map(grade, subjects)))
         public_failures = public.result()
     sol, stubs = graded["solution"], graded["stubs"]
     out = [Verdict("solution", "full marks", sol.total, lab.points, sol.total == lab.points, sol.first_problem),
@@ -92,9 +94,7 @@ def _judge_variant(lab: Lab, v: variants.Variant, r: GradeRecord) -> Verdict:
     if v.requires == "cuda" and r.device != "cuda":
         return Verdict(f"bug:{v.name}", "needs a GPU", 0.0, 0.0, True, f"not checkable here: {v.description}")
     q = r.question(v.question)
-    others = [f"{o.id} {o.score:g}/{o.max:g}" for o in r.questions if o.id != q.id and o.score < o.max]
-    detail = v.description + (f" (also lost: {', '.join(others)})" if others else "")
-    return Verdict(f"bug:{v.name}", f"{q.id} below full", q.score, q.max, q.score < q.max, detail)
+    return Verdict(f"bug:{v.name}", f"{q.id} below full", q.score, q.max, q.score < q.max, v.description)
 
 
 def _public_tests(lab: Lab, device: str, tier: str) -> list[str]:
