@@ -41,6 +41,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .threadsafe import AST_LOCK
+
 # ---------------------------------------------------------------- events
 IMPORT, IMPORTED, IMPORT_FAILED = "import", "imported", "import_failed"
 SESSION, COLLECTED, COLLECT_ERROR = "session", "collected", "collect_error"
@@ -104,7 +106,8 @@ def encode_array(arr: np.ndarray) -> str:
 def decode_array(text: str) -> np.ndarray | None:
     """The array, or None when the bytes are not a plain array of an allowed dtype (the grader trusts nothing)."""
     try:
-        arr = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+        with AST_LOCK:  # np.load parses the .npy header with ast.literal_eval (see autograder.threadsafe)
+            arr = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
     except Exception:  # noqa: BLE001  (any malformed input is simply not a value)
         return None
     if type(arr) is not np.ndarray or arr.dtype not in ALLOWED_DTYPES:
