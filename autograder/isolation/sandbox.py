@@ -339,34 +339,31 @@ def unshare(flags: int) -> bool:
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
 
 
-def sweep_files(uid: int, roots: tuple[str, ...] = SHARED_SCRATCH, limit: int = 100_000) -> int:
+def sweep_files(uid: int, roots: tuple[str, ...] = SHARED_SCRATCH) -> int:
     """Remove what `uid` left in the machine's shared scratch folders (the rlimits tier's jobs can write there);
-    returns how many entries went. Only files and folders that uid owns are touched."""
-    removed, seen = 0, 0
-    for root in roots:
-        if not os.path.isdir(root):
+    returns how many entries went. A uid can only have made entries in folders it may write: world-writable ones
+    and its own, so only those are walked (however large the rest of /tmp is) and only its own entries go."""
+    removed = 0
+    stack = [r for r in roots if os.path.isdir(r)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
             continue
-        for folder, dirs, files in os.walk(root, topdown=True, followlinks=False):
-            for name in [*files, *dirs]:
-                seen += 1
-                path = os.path.join(folder, name)
+        for e in entries:
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if st.st_uid == uid:
                 try:
-                    st = os.lstat(path)
-                except OSError:
-                    continue
-                if st.st_uid != uid:
-                    continue
-                try:
-                    if stat.S_ISDIR(st.st_mode):
-                        shutil.rmtree(path, ignore_errors=True)
-                        dirs.remove(name) if name in dirs else None
-                    else:
-                        os.unlink(path)
+                    shutil.rmtree(e.path) if stat.S_ISDIR(st.st_mode) else os.unlink(e.path)
                     removed += 1
                 except OSError:
                     pass
-            if seen > limit:
-                return removed
+            elif stat.S_ISDIR(st.st_mode) and st.st_mode & 0o002:
+                stack.append(e.path)
     return removed
 
 

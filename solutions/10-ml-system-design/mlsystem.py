@@ -413,7 +413,11 @@ def validate_request(request, config: ServiceConfig) -> np.ndarray:
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise InvalidRequest(f"feature {i} is not a number: {v!r}")
-        if not (math.isfinite(v) and config.min_value <= v <= config.max_value):
+        try:
+            ok = math.isfinite(v) and config.min_value <= v <= config.max_value
+        except OverflowError:  # an int too large for a float (JSON allows 10**400)
+            ok = False
+        if not ok:
             raise InvalidRequest(f"feature {i} = {v!r} is outside [{config.min_value}, {config.max_value}]")
     return np.array(values, dtype=np.float64).reshape(1, -1)
     ### END SOLUTION
