@@ -21,6 +21,7 @@ import functools
 import hashlib
 import importlib.util
 import inspect
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 from .channel import ALLOWED_DTYPES
 from .errors import LabFileError
 from .manifest import Lab
+from .threadsafe import AST_LOCK
 
 
 @dataclass
@@ -46,12 +48,16 @@ def source(lab: Lab) -> Path:
     return lab.solution / "hidden_data.py"
 
 
+_BUILDING = threading.Lock()  # one build at a time: grading threads share the result (and the AST lock below)
+
+
 def build(lab: Lab) -> HiddenData:
-    """Every case of the lab (none when it has no hidden_data.py)."""
+    """Every case of the lab (none when it has no hidden_data.py), made once per process and file content."""
     path = source(lab)
     if not path.is_file():
         return HiddenData()
-    return _build(path, hashlib.sha256(path.read_bytes()).hexdigest())
+    with _BUILDING:
+        return _build(path, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 @functools.lru_cache(maxsize=16)
@@ -77,7 +83,8 @@ def _cases(path: Path) -> dict:
     spec = importlib.util.spec_from_file_location(f"labkit_hidden_data_{path.parent.name.replace('-', '_')}", path)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        with AST_LOCK:  # executing the file parses it (see autograder.threadsafe)
+            spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001  (the lab's own file: its error stops the batch, with the reason)
         raise LabFileError(f"{path}: {type(exc).__name__}: {exc}") from None
     return {name: fn for name, fn in vars(module).items() if inspect.isfunction(fn) and not name.startswith("_")

@@ -139,8 +139,9 @@ class Value:
            so gradients of leaves ACCUMULATE over calls, as in torch (zero them with Module.zero_grad).
            Calling backward twice on the same graph therefore doubles the leaves' grads, and
            zero_grad + backward gives the same grads as the first call.
-        3. self.grad += 1.0 (d self / d self), then call each node's _backward in REVERSE order, so that
-           a node's grad is complete before it is pushed further down.
+        3. self.grad += 1.0 (d self / d self; += like every other grad, so a lone leaf's backward called twice
+           leaves grad 2), then call each node's _backward in REVERSE order, so that a node's grad is complete
+           before it is pushed further down.
         """
         # YOUR CODE HERE
         raise NotImplementedError()
