@@ -44,11 +44,16 @@ def _age_text(age: float, style: int) -> str:
     return f"{age:g}{unit}"
 
 
-def make_messy(seed: int = SEED, n: int = N_ROWS) -> pd.DataFrame:
-    """A messy sample of `fair` (n respondents plus duplicates), fully determined by seed."""
-    from statsmodels.datasets import fair
+def make_messy(seed: int = SEED, n: int = N_ROWS, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A messy sample of `fair` (n respondents plus duplicates), fully determined by seed.
 
-    raw = fair.load_pandas().data.sample(n=n, random_state=seed).reset_index(drop=True)
+    data: the table to sample from, with fair's columns (default: statsmodels' fair itself).
+    """
+    if data is None:
+        from statsmodels.datasets import fair
+
+        data = fair.load_pandas().data
+    raw = data.sample(n=n, random_state=seed).reset_index(drop=True)
     rng = np.random.default_rng(seed)
     # a household income that depends (weakly) on education and the husband's occupation
     log_income = 10.3 + 0.06 * (raw["educ"] - 14) + 0.08 * (raw["occupation_husb"] - 3.8) + rng.normal(0, 0.35, n)

@@ -7,20 +7,17 @@ training and the command line; their values are compared with a reference packag
 import hashlib
 import json
 import math
-import subprocess
-import sys
 
+import helpers
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import COLUMNS, METRICS
 
 from autograder.paths import DATASETS
 
 DATA = DATASETS / "08-prototype-to-package"
 CSV = DATA / "messy_fair.csv"
-COLUMNS = ["id", "rate_marriage", "age", "yrs_married", "children", "religious", "educ", "occupation",
-           "occupation_husb", "income", "had_affair"]
-METRICS = ["n_rows", "accuracy", "roc_auc", "log_loss", "base_rate"]
 
 
 def raw_file() -> pd.DataFrame:
@@ -82,6 +79,7 @@ def test_clean_shipped_file(answers, verdict):
     # an independent reading of age: the leading number, kept when it is a possible age
     lead = pd.to_numeric(unique["age"].str.extract(r"^\s*(-?[0-9.]+)")[0], errors="coerce")
     verdict.equal("age_missing", int(out["age"].isna().sum()), expected=int((~lead.between(16, 100)).sum()))
+    # whole dollars after rounding to the cent: equal up to the last bit of a k/M product
     verdict.close("income_median", float(out["income"].median()), rtol=1e-12,
                   expected=float(np.nanmedian(
                       [float(s[:-1]) * {"k": 1e3, "m": 1e6}[s[-1].lower()] if s[-1] in "kKmM" else float(s)
@@ -97,7 +95,7 @@ def test_features_hand_row(answers, verdict):
     X = answers.build_features(answers.clean.clean(hand_rows()))
     verdict.equal("shape", list(X.shape), expected=[4, 20])
     first = [5, 32, 9, 2, 3, 14, math.log1p(41500), 32 - 9, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0]
-    verdict.close("row0", X[0], expected=np.array(first, dtype="float64"), rtol=1e-12)
+    verdict.close("row0", X[0], expected=np.array(first, dtype="float64"), rtol=1e-12)  # data values and log1p
     # NaN stays NaN (the model imputes): row 2 has no age, no yrs_married, no income, so no
     # log_income and no age_at_marriage either
     verdict.equal("nan_pattern", np.isnan(X[2]).astype(int),
@@ -108,7 +106,7 @@ def test_features_one_row_equals_batch(answers, verdict):
     data = cleaned(answers, 200)
     batch = answers.build_features(data)
     rows = np.vstack([answers.build_features(data.iloc[[i]]) for i in (0, 17, 123)])
-    verdict.close("rows", rows, expected=batch[[0, 17, 123]], rtol=1e-12)
+    verdict.close("rows", rows, expected=batch[[0, 17, 123]], rtol=1e-12)  # row-wise: the same numbers
 
 
 @pytest.fixture
@@ -126,9 +124,10 @@ def test_model_accuracy_and_metrics(answers, verdict, split):
     verdict.equal("keys", ",".join(metrics), expected=",".join(METRICS))
     p = model.predict_proba(test)[:, 1]
     y = test["had_affair"].to_numpy()
+    # sklearn's log loss sums in another order (and clips at machine epsilon, far from these probabilities)
     verdict.close("log_loss", metrics["log_loss"], expected=-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)),
                   rtol=1e-9)
-    verdict.close("base_rate", metrics["base_rate"], expected=y.mean(), rtol=1e-12)
+    verdict.close("base_rate", metrics["base_rate"], expected=y.mean(), rtol=1e-12)  # a share of 1,000 labels
 
 
 def test_model_round_trip_and_seed(answers, verdict, split, tmp_path):
@@ -149,6 +148,7 @@ def test_model_predict_one_equals_batch(answers, verdict, split):
     rows = [i for i in range(len(test)) if test.iloc[i].isna().any()][:3] + [0, 1]  # rows with gaps included
     one = [model.predict_one(test.iloc[i].to_dict()) for i in rows]
     proba, labels = model.predict_proba(test)[:, 1], model.predict(test)
+    # one row and a batch may sum the dot product in another order (BLAS): a few ulps
     verdict.close("probability", np.array([o["probability"] for o in one]), expected=proba[rows], rtol=1e-12)
     verdict.equal("label", np.array([o["label"] for o in one]), expected=labels[rows])
 
@@ -157,8 +157,7 @@ def test_cli_train_evaluate_predict(answers, verdict, tmp_path, monkeypatch, cap
     small = tmp_path / "small.csv"
     raw_file().iloc[:400].to_csv(small, index=False)
     # train as a user runs it: a fresh interpreter, from another folder
-    done = subprocess.run([sys.executable, answers.cli.__file__, "train", "--data", str(small), "--out", "run",
-                           "--seed", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = helpers.cli_train(answers.cli.__file__, small, "run", tmp_path, "--seed", "1")
     assert done.returncode == 0, done.stderr[-800:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     verdict.equal("keys", ",".join(metrics), expected=",".join(METRICS))
@@ -166,12 +165,13 @@ def test_cli_train_evaluate_predict(answers, verdict, tmp_path, monkeypatch, cap
     verdict.equal("n_test", metrics["n_rows"], expected=math.ceil(0.25 * n_unique))  # train_test_split rounds up
     # predict and evaluate in this process (a fresh interpreter costs seconds of imports)
     monkeypatch.chdir(tmp_path)
-    verdict.equal("predict_exit", answers.cli.main(["predict", "--model", "run", "--data", str(small),
-                                                    "--out", "pred.csv"]), expected=0)
+    verdict.equal("predict_exit", helpers.exit_code(answers.cli.main, ["predict", "--model", "run", "--data",
+                                                                      str(small), "--out", "pred.csv"]), expected=0)
     pred = pd.read_csv(tmp_path / "pred.csv")
     verdict.equal("pred_columns", ",".join(pred.columns), expected="id,probability,label")
     verdict.equal("pred_labels", pred["label"].to_numpy(), expected=(pred["probability"] >= 0.5).to_numpy().astype(int))
     capsys.readouterr()
-    verdict.equal("evaluate_exit", answers.cli.main(["evaluate", "--model", "run", "--data", str(small)]), expected=0)
+    verdict.equal("evaluate_exit", helpers.exit_code(answers.cli.main, ["evaluate", "--model", "run", "--data",
+                                                                       str(small)]), expected=0)
     printed = json.loads(capsys.readouterr().out)
     verdict.equal("eval_rows", printed["n_rows"], expected=n_unique)
