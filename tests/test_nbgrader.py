@@ -19,6 +19,9 @@ from autograder.reports import nbgrader_course
 
 pytestmark = pytest.mark.slow
 LABS = [lab for lab in manifest.all_labs() if lab.solution.is_dir()]
+# nbgrader's autograde runs every check cell in a kernel and grades the notebook there, cold: a few labs cover
+# every path (numpy; keras and torch; suite and static questions), the release for all of them is checked below
+AUTOGRADED = {"02-linear-models-gradcheck", "06-keras-on-torch", "09-testing-ml-apps"}
 BIN = Path(sys.executable).parent
 
 
@@ -55,6 +58,8 @@ def test_nbgrader_round_trip(lab, tmp_path):
     for answer in lab.answer_files:
         nb = Path(answer).stem + ".ipynb"
         assert cells(course / "release" / lab.id / nb) == cells(lab.path / nb), f"{nb}: nbgrader's release differs"
+    if lab.id not in AUTOGRADED:
+        return
     ours = tmp_path / "ours"
     for student, texts in {"solution": sources.solution_sources(lab), "stubs": sources.stub_sources(lab)}.items():
         for folder in (course / "submitted" / student / lab.id, ours / student):
