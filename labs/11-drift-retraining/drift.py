@@ -66,7 +66,7 @@ class Alarm:
     """What `DriftDetector.update` reports for a batch that looks different from the reference.
 
     batch_index:  0-based count of batches seen by the detector (the first update is batch 0).
-    p_values:     (68,) multiple-testing ADJUSTED p-values (Holm or Bonferroni), one per test in
+    p_values:     (68,) Holm-ADJUSTED p-values (`holm_adjust` of the raw KS p-values), one per test in
                   FEATURE_NAMES order: 64 pixel KS tests, then the 4 summary-statistic KS tests.
     drifted:      names (from FEATURE_NAMES) of the tests rejected at the detector's alpha.
     psi:          population stability index of all pixel values of the batch against the reference.
