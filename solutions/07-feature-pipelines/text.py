@@ -224,7 +224,8 @@ def encode_docs(docs, vocab: dict[str, int], max_len: int | None = None) -> torc
 class MeanEmbeddingClassifier(nn.Module):
     """Embedding -> mean over the real (non-padding) words -> MLP head -> class logits.
 
-    Layers, with these attribute names (tests copy weights into them):
+    Layers, with these attribute names (tests copy weights into them), created in this order (so that after
+    torch.manual_seed(s) every correct model starts from the same weights):
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.head = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
     forward(ids): ids (B, T) int64 with 0 = padding  ->  logits (B, n_classes).
@@ -254,8 +255,11 @@ def train_embedding_classifier(docs, y, dim: int = 16, hidden: int = 32, steps: 
     """Fit a MeanEmbeddingClassifier on (docs, y) and return (model in eval mode, vocab).
 
     vocab = build_vocab(docs); ids = encode_docs(docs, vocab); torch.manual_seed(seed) right before
-    building the model (so the same seed gives the same model); `steps` full-batch steps of Adam(lr)
-    on the cross-entropy loss. Budget: a few hundred steps on 2,000 short documents take ~1 s.
+    building MeanEmbeddingClassifier(len(vocab), dim, hidden, n_classes=max(y) + 1) (so the same seed
+    gives the same model); then `steps` full-batch steps of torch.optim.Adam(model.parameters(), lr=lr)
+    (other arguments at their defaults), each: zero the gradients, loss = nn.functional.cross_entropy(
+    model(ids), y) (the mean over all documents), backward, step. Tests replay a few steps and compare the
+    model, so train exactly so. Budget: a few hundred steps on 2,000 short documents take ~1 s.
     """
     ### BEGIN SOLUTION
     vocab = build_vocab(docs)

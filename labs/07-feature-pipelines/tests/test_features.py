@@ -12,9 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
+from hypothesis import given
 from scipy.stats import binomtest
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.decomposition import PCA
@@ -24,24 +22,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, StandardScaler
 from sklearn.preprocessing import TargetEncoder as SkTargetEncoder
-from sklearn.utils.estimator_checks import check_estimator
 
-
-def _examples_independent_of_answer_code():
-    """Hypothesis mixes literals it finds in local modules (your answer files too) into the examples it draws: two
-    submissions would then see different examples, and the values they record could not be compared with the
-    reference's. Switch that off (hypothesis is pinned in pyproject.toml; if its internals move, nothing happens)."""
-    try:
-        from hypothesis.internal.conjecture import providers
-
-        empty = providers.Constants()
-        providers._get_local_constants = lambda: empty
-        providers.CONSTANTS_CACHE.cache.clear()
-    except (ImportError, AttributeError):  # pragma: no cover
-        pass
-
-
-_examples_independent_of_answer_code()
+import helpers  # tests/helpers.py: shared with the hidden tests of grading
+from helpers import as_float
 
 
 def fair():
@@ -56,8 +39,7 @@ def anes():
     from statsmodels.datasets import anes96
 
     data = anes96.load_pandas().data
-    cols = ["popul", "TVnews", "selfLR", "ClinLR", "DoleLR", "PID", "age", "educ", "income"]
-    return data[cols].copy(), data["vote"].to_numpy().astype(np.int64)
+    return data[helpers.ANES_COLUMNS].copy(), data["vote"].to_numpy().astype(np.int64)
 
 
 def close_with_nan(verdict, name, value, expected, **tol):
@@ -67,18 +49,9 @@ def close_with_nan(verdict, name, value, expected, **tol):
     verdict.close(name, np.nan_to_num(value, nan=0.0), expected=np.nan_to_num(expected, nan=0.0), **tol)
 
 
-def conformance(estimator):
-    """Names of the scikit-learn estimator checks that fail (structured results, no exception)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = check_estimator(estimator, on_fail=None)
-    return sorted({r["check_name"] for r in results if r["status"] == "failed"})
-
-
 # small random matrices for the property tests; few examples keep `labkit check` fast
-MATRICES = arrays(np.float64, st.tuples(st.integers(3, 20), st.integers(1, 4)),
-                  elements=st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False, allow_subnormal=False))
-PROPERTY = settings(max_examples=12, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+MATRICES = helpers.matrices((3, 20), (1, 4), 1e4)
+PROPERTY = helpers.property_settings(12)
 
 
 # --- q1: ZScore and LogClip ------------------------------------------------------------------------------------
@@ -90,10 +63,11 @@ def test_scale_zscore_matches_standard_scaler(answers, verdict):
 
 
 def test_scale_zscore_nan_and_constant_columns(answers, verdict):
-    X = np.array([[1.0, 0.1, 5.0], [np.nan, 0.1, 7.0], [3.0, 0.1, np.nan], [6.0, 0.1, 9.0]])
+    X = np.array([[1.0, 0.1, 5.0], [np.nan, 0.1, 7.0], [3.0, 0.1, np.nan], [6.0, 0.1, 9.0], [2.0, 0.1, 4.0],
+                  [np.nan, 0.1, 1.0]])
     z = answers.features.ZScore().fit(X)
-    # StandardScaler also ignores NaN in fit, keeps it in transform, and maps a constant column (0.1 four times has
-    # a variance of ~1e-35 from rounding, not 0) to 0 instead of dividing by ~1e-18
+    # StandardScaler also ignores NaN in fit, keeps it in transform, and maps a constant column (0.1 six times has
+    # a variance of 1.9e-34 from rounding, not 0) to 0 instead of dividing by ~1e-17
     close_with_nan(verdict, "transform", z.transform(X), StandardScaler().fit(X).transform(X), rtol=1e-10, atol=1e-12)
     close_with_nan(verdict, "inverse_transform", z.inverse_transform(z.transform(X)), X, rtol=1e-12, atol=1e-12)
 
@@ -108,6 +82,14 @@ def test_scale_logclip_values(answers, verdict):
     signed = t.fit(-X[:400]).transform(-X[400:])  # the signed log: negative values are mirrored, not nan
     lo, hi = np.quantile(-X[:400], [0.05, 0.9], axis=0)
     verdict.close("negative inputs", signed, expected=-np.log1p(-np.clip(-X[400:], lo, hi)), rtol=1e-12)
+    Z = np.array([[-2.0, 0.0, 3.5]])
+    verdict.close("inverse of negative values", t.inverse_transform(Z), expected=np.sign(Z) * np.expm1(np.abs(Z)),
+                  rtol=1e-12)
+    with_nan = X[:400].copy()
+    with_nan[::10, 1] = np.nan  # NaN is ignored when the quantiles are learned
+    t = answers.features.LogClip(lower=0.05, upper=0.9).fit(with_nan)
+    verdict.close("quantiles ignore NaN", as_float(t.upper_), expected=np.nanquantile(with_nan, 0.9, axis=0),
+                  rtol=1e-12)
 
 
 def zscore_oracle(X):
@@ -122,7 +104,7 @@ def zscore_oracle(X):
 def test_scale_single_row_equals_batch_row(answers, verdict):
     """Train/serve parity: a row served alone gets exactly the features it gets in a batch."""
     f = answers.features
-    got, want = [], []
+    got, want, alone = [], [], []
 
     @PROPERTY
     @given(MATRICES)
@@ -131,13 +113,16 @@ def test_scale_single_row_equals_batch_row(answers, verdict):
         clipped = np.clip(X, lo, hi)
         oracles = (zscore_oracle(X), np.sign(clipped) * np.log1p(np.abs(clipped)))
         for est, oracle in zip((f.ZScore(), f.LogClip(lower=0.1, upper=0.8)), oracles):
-            batch = est.fit(X).transform(X)
-            rows = np.vstack([est.transform(X[i:i + 1]) for i in range(len(X))])
-            assert np.array_equal(rows, batch), f"{type(est).__name__}: a single row differs from its batch row"
-            got.append(np.asarray(batch, dtype=float).ravel())
+            batch = as_float(est.fit(X).transform(X))
+            got.append(batch.ravel())
+            alone.append(helpers.one_row_at_a_time(est, X).ravel())
             want.append(oracle.ravel())
 
     run()
+    # elementwise formulas give the same bits for a row alone; 1e-12 allows a matrix formulation, while statistics of
+    # the batch being transformed (a leak) are off by O(1)
+    verdict.same("a row alone = its row in the batch", np.concatenate(alone), np.concatenate(got), rtol=1e-12,
+                 atol=1e-12)
     # |z| and log1p values stay below ~25 here: 1e-9 absolute is a million ulps, an honest difference is a few
     verdict.close("batch transforms", np.concatenate(got), expected=np.concatenate(want), rtol=1e-9, atol=1e-9)
 
@@ -169,13 +154,14 @@ def test_scale_mutating_test_rows_changes_nothing_else(answers, verdict):
     after = z.transform(test)
     verdict.close("untouched test rows", after[50:], expected=StandardScaler().fit(train).transform(X[400:]),
                   rtol=1e-10, atol=1e-12)
-    assert np.array_equal(after[50:], before[50:]), "other test rows changed: transform uses the batch it is given"
+    # the other test rows keep their features (elementwise: the same bits; 1e-12 allows a matrix formula)
+    verdict.same("other test rows do not move", after[50:], before[50:], rtol=1e-12, atol=1e-12)
 
 
 def test_scale_check_estimator(answers):
     f = answers.features
     for est in (f.ZScore(), f.LogClip()):
-        failed = conformance(est)
+        failed = helpers.conformance(est)
         assert not failed, f"{type(est).__name__} fails scikit-learn checks: {', '.join(failed)}"
 
 
@@ -209,7 +195,7 @@ def test_binner_out_of_range_and_nan(answers, verdict):
 
 
 def test_binner_check_estimator(answers):
-    failed = conformance(answers.features.QuantileBinner())
+    failed = helpers.conformance(answers.features.QuantileBinner())
     assert not failed, f"QuantileBinner fails scikit-learn checks: {', '.join(failed)}"
 
 
@@ -310,34 +296,27 @@ def test_mi_bins_continuous_columns(answers, verdict):
 
 
 # --- q6: PCA ------------------------------------------------------------------------------------------------------
-def canonical_signs(Z, components):
-    """Flip each component (and its Z column) so that its largest-magnitude loading is positive."""
-    Z, components = np.asarray(Z, dtype=float), np.asarray(components, dtype=float)
-    signs = np.sign(components[np.arange(len(components)), np.argmax(np.abs(components), axis=1)])
-    return Z * signs, components * signs[:, None]
-
-
-def test_pca_matches_sklearn_up_to_sign(answers, verdict):
+# scikit-learn's PCA flips each component so that its entry of largest absolute value is positive (svd_flip with
+# u_based_decision=False): the convention the docstring asks for, so its values are compared as returned.
+def test_pca_matches_sklearn(answers, verdict):
     X = load_digits().data[:600]
     Z, comps, ratio = answers.features.pca_fit_transform(X, 4)
     sk = PCA(n_components=4, svd_solver="full").fit(X)
-    Z, comps = canonical_signs(Z, comps)
-    want_Z, want_c = canonical_signs(sk.transform(X), sk.components_)
     # both are LAPACK SVDs of the same centered matrix: agreement ~1e-12 (measured 5e-13 on Z)
-    verdict.close("components", comps, expected=want_c, rtol=1e-8, atol=1e-10)
-    verdict.close("Z", Z, expected=want_Z, rtol=1e-8, atol=1e-8)
-    verdict.close("explained variance ratio", ratio, expected=sk.explained_variance_ratio_, rtol=1e-10)
+    verdict.close("components", as_float(comps), expected=sk.components_, rtol=1e-8, atol=1e-10)
+    verdict.close("Z", as_float(Z), expected=sk.transform(X), rtol=1e-8, atol=1e-8)
+    verdict.close("explained variance ratio", as_float(ratio), expected=sk.explained_variance_ratio_, rtol=1e-10)
 
 
-def test_pca_centers_the_data(answers, verdict):
+def test_pca_centers_the_data_and_fixes_signs(answers, verdict):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(200, 3)) * [5.0, 1.0, 0.2] + [100.0, -50.0, 30.0]  # far from the origin
-    Z, comps, ratio = answers.features.pca_fit_transform(X, 2)
-    sk = PCA(n_components=2).fit(X)
-    _, comps = canonical_signs(Z, comps)
-    _, want = canonical_signs(sk.transform(X), sk.components_)
-    verdict.close("components", comps, expected=want, rtol=1e-8, atol=1e-10)
-    verdict.close("Z column means", np.asarray(Z, dtype=float).mean(axis=0), expected=np.zeros(2), atol=1e-9)
+    for flip in (1.0, -1.0):  # X and -X have the same components up to sign: the convention decides the signs
+        Z, comps, ratio = answers.features.pca_fit_transform(flip * X, 2)
+        sk = PCA(n_components=2).fit(flip * X)
+        verdict.close(f"components ({flip:+.0f})", as_float(comps), expected=sk.components_, rtol=1e-8, atol=1e-10)
+        verdict.close(f"Z ({flip:+.0f})", as_float(Z), expected=sk.transform(flip * X), rtol=1e-8, atol=1e-8)
+    verdict.close("Z column means", as_float(Z).mean(axis=0), expected=np.zeros(2), atol=1e-9)
 
 
 # --- q7: the fit/transform discipline and a feature set that earns its keep ---------------------------------------
@@ -364,11 +343,11 @@ def test_pipeline_features_beat_raw_columns(answers, verdict):
     raw = KNeighborsClassifier(n_neighbors=15).fit(Xtr, ytr).predict(Xte)
     model = make_pipeline(answers.features.build_features(Xtr), KNeighborsClassifier(n_neighbors=15))
     pred = model.fit(Xtr, ytr).predict(Xte)
-    raw_acc = float(np.mean(raw == yte))  # ~0.70: popul (0 to 7,300) decides every distance on raw columns
-    # the reference reaches ~0.92 (p ~ 1e-20); ten points over raw with p < 1e-3 is the bar
-    verdict.accuracy("kNN on your features", pred, y_true=yte, minimum=raw_acc + 0.10)
+    # raw columns ~0.70: popul (0 to 7,300) decides every distance; the reference reaches ~0.92 (p ~ 1e-20). The bar:
+    # 0.85 (leaving popul raw gets ~0.80 even with everything else scaled), and a gain a paired test calls real
+    verdict.accuracy("kNN on your features", pred, y_true=yte, minimum=0.85)
     p = mcnemar_p(yte, raw, pred)
-    verdict.equal("significant gain (McNemar p < 1e-3)", bool(p < 1e-3), expected=True)
+    assert p < 1e-3 and np.mean(pred == yte) > np.mean(raw == yte), f"no significant gain over raw columns (p={p:.2g})"
 
 
 def test_pipeline_single_row_serving_matches_batch(answers, verdict):
@@ -376,13 +355,14 @@ def test_pipeline_single_row_serving_matches_batch(answers, verdict):
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=1, stratify=y)
     model = make_pipeline(answers.features.build_features(Xtr), KNeighborsClassifier(n_neighbors=15)).fit(Xtr, ytr)
     features, knn = model[0], model[-1]
-    batch = np.asarray(features.transform(Xte), dtype=float)
-    rows = np.vstack([np.asarray(features.transform(Xte.iloc[[i]]), dtype=float) for i in range(25)])
-    assert np.allclose(rows, batch[:25], rtol=1e-12, atol=1e-12), "a row served alone gets other features"
+    batch = as_float(features.transform(Xte))
+    rows = helpers.one_row_at_a_time(features, Xte.iloc[:25])
+    # elementwise transforms give the same bits for a row alone; 1e-12 allows a matrix formula
+    verdict.same("a row served alone = its row in the batch", rows, batch[:25], rtol=1e-12, atol=1e-12)
     mutated = Xte.copy()
     mutated.iloc[:20, 0] = 1e6  # an absurd population on 20 serving rows must not move anyone else's features
-    after = np.asarray(features.transform(mutated), dtype=float)
-    assert np.array_equal(after[20:], batch[20:]), "changing some serving rows changed the features of others"
+    after = as_float(features.transform(mutated))
+    verdict.same("other rows keep their features", after[20:], batch[20:], rtol=1e-12, atol=1e-12)
     served = np.concatenate([knn.predict(rows), model.predict(Xte.iloc[25:])])
     # 25 rows served alone, the rest in a batch: together as good as the batch model (the reference: ~0.92)
     verdict.accuracy("served predictions", served, y_true=yte, minimum=0.85)

@@ -1,0 +1,309 @@
+"""Lab 07 part B: text representation.
+
+1. A byte-level byte-pair-encoding (BPE) tokenizer, the kind GPT-2 and its successors use: it starts
+   from the 256 byte values, so any string can be encoded (a character never seen in training falls
+   back to its UTF-8 bytes), and it learns merges of frequent adjacent pairs to shorten sequences.
+2. Two representations of short documents for classification: TF-IDF vectors with a linear model, and
+   a small learned embedding (nn.Embedding, mean pooling over the words, an MLP head), compared on the
+   same test documents with a paired test.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.stats import binomtest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+
+def pydoc_corpus() -> str:
+    """The Python documentation topics shipped with the standard library (~465k characters), in a
+    stable order (sorted keys), joined by blank lines. Train on a slice: pure-Python BPE is slow."""
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[key] for key in sorted(topics))
+
+
+# ---------------------------------------------------------------------------------------------- BPE
+def get_pair_counts(ids: list[int]) -> dict[tuple[int, int], int]:
+    """How often each adjacent pair (ids[i], ids[i+1]) occurs, overlapping occurrences included:
+    [7, 7, 7] holds the pair (7, 7) twice. Returns {pair: count}."""
+    counts: dict[tuple[int, int], int] = {}
+    for pair in zip(ids, ids[1:]):
+        counts[pair] = counts.get(pair, 0) + 1
+    return counts
+
+
+def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
+    """Replace every occurrence of `pair` in ids by new_id, scanning left to right without overlaps:
+    merge_pair([7, 7, 7], (7, 7), 300) == [300, 7]. Returns a new list; ids is not changed."""
+    a, b = pair
+    out: list[int] = []
+    i, n = 0, len(ids)
+    while i < n:
+        if i + 1 < n and ids[i] == a and ids[i + 1] == b:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+class BPETokenizer:
+    """Byte-level BPE. Token ids 0..255 are the bytes; merge number i creates id 256 + i.
+
+    BPETokenizer(merges) rebuilds a tokenizer from its merge list: merges[i] = (a, b) means that
+    id 256 + i stands for the bytes of a followed by the bytes of b.
+    Attributes: merges (list of (int, int) tuples, in the order learned),
+                vocab (dict id -> bytes, for all 256 + len(merges) ids).
+    """
+
+    def __init__(self, merges=()):
+        self.merges = [(int(a), int(b)) for a, b in merges]
+        self.vocab = {i: bytes([i]) for i in range(256)}
+        for i, (a, b) in enumerate(self.merges):
+            self.vocab[256 + i] = self.vocab[a] + self.vocab[b]
+
+    @classmethod
+    def train(cls, text: str, vocab_size: int) -> "BPETokenizer":
+        """Learn vocab_size - 256 merges from text, treated as one sequence of UTF-8 bytes.
+
+        Repeat: count the adjacent pairs of the current sequence (get_pair_counts); pick the most
+        frequent pair; TIES go to the smallest pair, comparing (a, b) as tuples of ids (so (32, 116)
+        beats (101, 32) at equal counts); append it to the merges and replace it everywhere
+        (merge_pair) with the next new id. Stop early when the sequence has no pair left.
+        Returns a new BPETokenizer.
+        """
+        ids = list(text.encode("utf-8"))
+        merges = []
+        for i in range(max(0, vocab_size - 256)):
+            counts = get_pair_counts(ids)
+            if not counts:
+                break
+            pair = min(counts, key=lambda p: (-counts[p], p))
+            merges.append(pair)
+            ids = merge_pair(ids, pair, 256 + i)
+        return cls(merges)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of text: start from its UTF-8 bytes, then apply merges in the order they were
+        learned. Efficiently: while some adjacent pair has a merge, merge (everywhere) the pair whose
+        merge was learned FIRST. Applying a later merge before an earlier one gives other tokens than
+        training produced, and longer sequences. Returns a list of ints."""
+        ranks: dict[tuple[int, int], int] = {}
+        for i, p in enumerate(self.merges):
+            ranks.setdefault(p, i)
+        ids = list(text.encode("utf-8"))
+        while len(ids) >= 2:
+            present = [ranks[p] for p in set(zip(ids, ids[1:])) if p in ranks]
+            if not present:
+                break
+            r = min(present)
+            ids = merge_pair(ids, self.merges[r], 256 + r)
+        return ids
+
+    def decode(self, ids) -> str:
+        """The text of token ids: join their bytes and decode as UTF-8 (errors="replace", since an
+        arbitrary id sequence may cut a multi-byte character). decode(encode(s)) == s for every str s."""
+        return b"".join(self.vocab[int(i)] for i in ids).decode("utf-8", errors="replace")
+
+
+def compression_ratio(tokenizer: BPETokenizer, text: str) -> float:
+    """UTF-8 bytes per token: len(text.encode("utf-8")) / len(tokenizer.encode(text)) (1.0 with no merges)."""
+    return len(text.encode("utf-8")) / max(1, len(tokenizer.encode(text)))
+
+
+# ----------------------------------------------------------------------- a templated text task
+def make_review_task(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """n short reviews generated from templates, with labels 1 = positive, 0 = negative.
+
+    A review praises or blames with one opinion word, and may negate it ("was not great"); the label
+    is the opinion word's polarity, flipped by the negation. Fillers and topics carry no signal.
+    """
+    rng = np.random.default_rng(seed)
+    topics = ["the film", "this phone", "the hotel", "our dinner", "the lecture", "my flight", "the concert",
+              "this book", "the service", "the update"]
+    fillers = ["really", "quite", "very", "truly", "rather", "so", "honestly", "pretty"]
+    tails = ["overall", "to be honest", "i think", "for the price", "this time", "as expected", "again"]
+    good = ["good", "great", "lovely", "excellent", "pleasant", "superb"]
+    bad = ["bad", "awful", "poor", "boring", "terrible", "dull"]
+    docs, labels = [], []
+    for _ in range(n):
+        positive, negated = rng.random() < 0.5, rng.random() < 0.5
+        word = rng.choice(good if positive else bad)
+        parts = [rng.choice(topics), "was", "not" if negated else "", rng.choice(fillers), word]
+        if rng.random() < 0.6:
+            parts.append(rng.choice(tails))
+        docs.append(" ".join(p for p in parts if p))
+        labels.append(int(positive != negated))
+    return docs, np.array(labels, dtype=np.int64)
+
+
+def tokenize(doc: str) -> list[str]:
+    """Words of a document: lower-cased, split on whitespace."""
+    return doc.lower().split()
+
+
+# ---------------------------------------------------------------------------------------------- TF-IDF
+class TfIdf(TransformerMixin, BaseEstimator):
+    """TF-IDF vectors of documents, as TfidfVectorizer(tokenizer=str.split, lowercase=True,
+    token_pattern=None) computes them with its defaults (smooth_idf=True, norm="l2").
+
+    fit(docs):  vocabulary_ = {word: column}, the distinct words of tokenize(doc) in sorted order;
+                idf_[w] = ln((1 + n) / (1 + df(w))) + 1, n documents, df(w) = documents containing w.
+    transform(docs): x[i, w] = count of w in doc i * idf_[w], then each row divided by its L2 norm
+                (an all-zero row stays zero). Words not in vocabulary_ are ignored.
+    Output: (N, V) float64 dense array.
+    """
+
+    def fit(self, docs, y=None) -> "TfIdf":
+        tokens = [tokenize(d) for d in docs]
+        words = sorted({w for t in tokens for w in t})
+        self.vocabulary_ = {w: i for i, w in enumerate(words)}
+        df = np.zeros(len(words), dtype=np.float64)
+        for t in tokens:
+            for w in set(t):
+                df[self.vocabulary_[w]] += 1
+        n = len(tokens)
+        self.idf_ = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        return self
+
+    def transform(self, docs) -> np.ndarray:
+        check_is_fitted(self)
+        docs = list(docs)
+        X = np.zeros((len(docs), len(self.vocabulary_)), dtype=np.float64)
+        for i, d in enumerate(docs):
+            for w in tokenize(d):
+                j = self.vocabulary_.get(w)
+                if j is not None:
+                    X[i, j] += 1.0
+        X *= self.idf_
+        norms = np.sqrt(np.sum(X * X, axis=1, keepdims=True))
+        norms[norms == 0] = 1.0
+        return X / norms
+
+
+# ---------------------------------------------------------------------------- learned embedding
+def build_vocab(docs) -> dict[str, int]:
+    """Word ids for the embedding: {"<pad>": 0, "<unk>": 1}, then the distinct words of
+    tokenize(doc) over docs in sorted order, from id 2."""
+    vocab = {"<pad>": 0, "<unk>": 1}
+    for w in sorted({w for d in docs for w in tokenize(d)}):
+        if w not in vocab:
+            vocab[w] = len(vocab)
+    return vocab
+
+
+def encode_docs(docs, vocab: dict[str, int], max_len: int | None = None) -> torch.Tensor:
+    """(N, T) int64 tensor of word ids: unknown words -> 1, each row cut to max_len and right-padded
+    with 0. T = max_len, or the longest document's length when max_len is None (at least 1)."""
+    tokens = [tokenize(d) for d in docs]
+    T = max_len if max_len is not None else max(1, max((len(t) for t in tokens), default=0))
+    out = torch.zeros((len(tokens), T), dtype=torch.int64)
+    for i, t in enumerate(tokens):
+        row = [vocab.get(w, 1) for w in t[:T]]
+        if row:
+            out[i, : len(row)] = torch.tensor(row, dtype=torch.int64)
+    return out
+
+
+class MeanEmbeddingClassifier(nn.Module):
+    """Embedding -> mean over the real (non-padding) words -> MLP head -> class logits.
+
+    Layers, with these attribute names (tests copy weights into them):
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.head = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+    forward(ids): ids (B, T) int64 with 0 = padding  ->  logits (B, n_classes).
+        pooled[b] = sum over t with ids[b, t] != 0 of embedding(ids[b, t]) / max(1, number of such t)
+    Padding must not count: the same document padded to another length gives the same logits.
+    Mean pooling forgets word order, like a bag of words; the hidden layer is what lets the model
+    combine words (a negation with an opinion word), which a linear model on word counts cannot.
+    """
+
+    def __init__(self, vocab_size: int, dim: int = 16, hidden: int = 32, n_classes: int = 2):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.head = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        emb = self.embedding(ids)
+        mask = (ids != 0).unsqueeze(-1).to(emb.dtype)
+        pooled = (emb * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return self.head(pooled)
+
+
+def train_embedding_classifier(docs, y, dim: int = 16, hidden: int = 32, steps: int = 100, lr: float = 0.05,
+                               seed: int = 0) -> tuple[MeanEmbeddingClassifier, dict[str, int]]:
+    """Fit a MeanEmbeddingClassifier on (docs, y) and return (model in eval mode, vocab).
+
+    vocab = build_vocab(docs); ids = encode_docs(docs, vocab); torch.manual_seed(seed) right before
+    building the model (so the same seed gives the same model); `steps` full-batch steps of Adam(lr)
+    on the cross-entropy loss. Budget: a few hundred steps on 2,000 short documents take ~1 s.
+    """
+    vocab = build_vocab(docs)
+    ids = encode_docs(docs, vocab)
+    target = torch.as_tensor(np.asarray(y).ravel(), dtype=torch.int64)
+    n_classes = max(2, int(target.max()) + 1) if len(target) else 2
+    torch.manual_seed(seed)
+    model = MeanEmbeddingClassifier(len(vocab), dim=dim, hidden=hidden, n_classes=n_classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(ids), target)
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    return model, vocab
+
+
+def mcnemar_exact(y_true, pred_a, pred_b) -> float:
+    """Two-sided exact McNemar test of "A and B are equally accurate" on the same examples.
+
+    Only the discordant examples count: b = A right and B wrong, c = A wrong and B right. Under the
+    null each discordant example is a fair coin, so p = binomtest(b, b + c, 0.5).pvalue (two-sided);
+    p = 1.0 when b + c == 0. Returns p as a Python float.
+    """
+    y_true = np.asarray(y_true).ravel()
+    right_a = np.asarray(pred_a).ravel() == y_true
+    right_b = np.asarray(pred_b).ravel() == y_true
+    b = int(np.sum(right_a & ~right_b))
+    c = int(np.sum(~right_a & right_b))
+    if b + c == 0:
+        return 1.0
+    return float(binomtest(b, b + c, 0.5).pvalue)
+
+
+def compare_representations(train_docs, y_train, test_docs, y_test, seed: int = 0, alpha: float = 1e-3) -> dict:
+    """Train both representations on the training documents, predict the test documents, and decide.
+
+    TF-IDF: TfIdf fitted on the training documents, then LogisticRegression(C=10.0, max_iter=1000).
+    Embedding: train_embedding_classifier(train_docs, y_train, seed=seed) with its defaults; predict
+    the argmax of the logits of encode_docs(test_docs, vocab).
+    Returns a dict:
+        "pred_tfidf", "pred_embedding": (N_test,) int64 arrays of predicted labels,
+        "acc_tfidf", "acc_embedding": accuracies (floats),
+        "p_value": mcnemar_exact(y_test, pred_tfidf, pred_embedding),
+        "winner": "tfidf" or "embedding" (the more accurate one) when p_value < alpha, else "tie".
+    """
+    y_train = np.asarray(y_train).ravel()
+    y_test = np.asarray(y_test).ravel()
+    tfidf = TfIdf().fit(train_docs)
+    clf = LogisticRegression(C=10.0, max_iter=1000).fit(tfidf.transform(train_docs), y_train)
+    pred_tfidf = np.asarray(clf.predict(tfidf.transform(test_docs))).astype(np.int64)
+    model, vocab = train_embedding_classifier(train_docs, y_train, seed=seed)
+    with torch.no_grad():
+        logits = model(encode_docs(test_docs, vocab))
+    pred_embedding = logits.argmax(dim=1).numpy().astype(np.int64)
+    acc_tfidf = float(np.mean(pred_tfidf == y_test))
+    acc_embedding = float(np.mean(pred_embedding == y_test))
+    p_value = mcnemar_exact(y_test, pred_tfidf, pred_embedding)
+    if p_value < alpha:
+        winner = "tfidf" if acc_tfidf > acc_embedding else "embedding"
+    else:
+        winner = "tie"
+    return {"pred_tfidf": pred_tfidf, "pred_embedding": pred_embedding, "acc_tfidf": acc_tfidf,
+            "acc_embedding": acc_embedding, "p_value": p_value, "winner": winner}
