@@ -17,20 +17,14 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize, proportions_ztest
 
+import helpers
+
 EXACT = 1e-10  # float64 formulas evaluated in a different order agree to ~1e-15; a wrong formula is off by >1e-3
-
-
-def predictions(n01, n10, n_both_right=20, n_both_wrong=5):
-    """Binary labels and two prediction vectors with the given discordant counts."""
-    right_a = [False] * n01 + [True] * n10 + [True] * n_both_right + [False] * n_both_wrong
-    right_b = [True] * n01 + [False] * n10 + [True] * n_both_right + [False] * n_both_wrong
-    y = np.arange(len(right_a)) % 2
-    return y, np.where(right_a, y, 1 - y), np.where(right_b, y, 1 - y)
 
 
 # --- q1: McNemar ----------------------------------------------------------------------------
 def test_mcnemar_exact_small_counts_matches_binomtest(answers, verdict):
-    y, a, b = predictions(n01=2, n10=9)
+    y, a, b = helpers.predictions(n01=2, n10=9)
     statistic, p = answers.mcnemar(y, a, b, exact=True)
     verdict.close("statistic", float(statistic), expected=2.0, rtol=0)
     # the exact test: n10 ~ Binomial(11, 1/2) under H0
@@ -51,7 +45,7 @@ def test_mcnemar_asymptotic_matches_statsmodels(answers, verdict):
 
 
 def test_mcnemar_no_discordant_pairs(answers, verdict):
-    y, a, b = predictions(n01=0, n10=0)
+    y, a, b = helpers.predictions(n01=0, n10=0)
     for exact in (True, False):
         statistic, p = answers.mcnemar(y, a, b, exact=exact)
         # no example on which the models disagree: no evidence at all, so p = 1 (not nan, not 0)
