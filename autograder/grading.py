@@ -27,8 +27,11 @@ def grade_one(lab: Lab, sub: submission.Submission, ref: runner.RunResult, devic
     if any(q.id not in static for q in lab.questions if q.runs_our_tests):
         run = runner.run(runner.Job(lab, sub.sources, "grade", device=device, tier=tier, broken=broken,
                                     include_public=False, hidden_data=hidden_data.build(lab), questions=tuple(only)))
-    if any(q.id not in static for q in lab.questions if q.is_suite):
-        suite_run = suites.run(lab, {f: sub.sources[f] for f in lab.suite_files if f in sub.sources}, device, tier)
+    asked = [q for q in lab.questions if q.is_suite and q.id not in static]
+    if asked:
+        files = {q.file for q in asked} if only else set(lab.suite_files)
+        suite_run = suites.run(lab, {f: sub.sources[f] for f in lab.suite_files if f in sub.sources and f in files},
+                               device, tier, suites.variants_for(lab, asked) if only else None)
     if run is not None and run.tampering:
         why = f"the submission tampered with the grader's result channel ({run.tampering[0]})"
         static = {q.id: why for q in lab.questions}

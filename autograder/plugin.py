@@ -398,6 +398,8 @@ def failure(excinfo) -> dict:
         return {"kind": "answer", "type": "AnswerError", "where": "", "text": str(exc)[:1000]}
     if isinstance(exc, MemoryError):
         return {"kind": "memory", "type": "MemoryError", "where": where, "text": ""}
+    if isinstance(exc, pytest.fail.Exception) and str(exc).startswith("Timeout"):  # pytest-timeout's signal
+        return {"kind": "timeout", "type": "Timeout", "where": where, "text": ""}
     if isinstance(exc, AssertionError) and not where:
         text = str(exc).split("\nassert ")[0].strip()
         return {"kind": "check", "type": "AssertionError", "where": "", "text": text[:1500],
@@ -414,6 +416,8 @@ def failure_message(fact: dict, hidden: bool) -> str:
         return "not implemented yet" + at
     if kind == "memory":
         return "ran out of memory (MemoryError)" + at
+    if kind == "timeout":
+        return "timed out (the question's time limit)" + at
     if kind in ("answer", "lab"):
         return ("lab error: " if kind == "lab" else "") + fact.get("text", "")
     if kind == "check":

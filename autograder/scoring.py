@@ -59,6 +59,9 @@ def decide(ref: TestOutcome, got: TestOutcome | None, lab: Lab | None = None) ->
     return True, ""
 
 
+ANSWER_UNUSABLE = "an answer could not be used (a missing name, or an answer file that does not import)"
+
+
 def hidden_message(t: TestOutcome, lab: Lab | None) -> str:
     """A failed hidden test's message, rebuilt in the grader from facts that cannot carry hidden bytes."""
     fact = t.failure if isinstance(t.failure, dict) else {}
@@ -71,10 +74,12 @@ def hidden_message(t: TestOutcome, lab: Lab | None) -> str:
         return "not implemented yet" + at
     if kind == "memory":
         return "ran out of memory (MemoryError)" + at
+    if kind == "timeout":
+        return "timed out (the question's time limit)" + at
     if kind == "lab":
         return "a lab error in a hidden test (tell your instructor)"
     if kind == "answer":
-        return "an answer could not be used (a missing name, or an answer file that does not import)"
+        return ANSWER_UNUSABLE
     if kind == "check":
         text = str(fact.get("text", "")).strip()
         first = text.splitlines()[0] if text else ""
@@ -164,6 +169,8 @@ def _score_tests(lab: Lab, q: Question, reference: RunResult, run: RunResult | N
     pts = round(q.points * fraction, 4)
     first_fail = next((t for t in tests if not t.passed), None)
     reason = static.get(q.id) or (first_fail.message if first_fail else "")
+    if reason == ANSWER_UNUSABLE and run and run.import_problems:  # say which file and why (type and line only)
+        reason = "; ".join(sorted(run.import_problems.values()))[:500]
     if not earning and q.id not in static:
         reason = "no hidden test of this question compared a value (a lab error)"
         pts = 0.0

@@ -71,6 +71,12 @@ def variants(lab: Lab) -> list[Variant]:
     return out
 
 
+def variants_for(lab: Lab, questions: list[Question]) -> list[Variant]:
+    """The wheats and the chaffs of these questions only: enough to grade just them (validate's bug variants)."""
+    every = variants(lab)
+    return [v for v in every if v.kind == "wheat" or any(v in chaffs_of(q, every) for q in questions)]
+
+
 def chaffs_of(q: Question, all_variants: list[Variant]) -> list[Variant]:
     return [v for v in all_variants if v.kind == "chaff" and any(fnmatch.fnmatchcase(v.name, p) for p in q.chaffs)]
 

@@ -56,8 +56,8 @@ def submissions(lab: manifest.Lab, n: int) -> list[tuple[str, str, dict[str, str
     kinds += [(f"mutant-{m.name}", m.sources) for m in mutants.load_all(lab)]
     out = []
     for i in range(n):
-        kind, sources = kinds[i % len(kinds)]
-        unique = {f: code.rstrip("\n") + f"\n# submission {i:04d}\n" for f, code in sources.items()}
+        kind, files = kinds[i % len(kinds)]
+        unique = {f: code.rstrip("\n") + f"\n# submission {i:04d}\n" for f, code in files.items()}
         out.append((f"s{i:04d}-{kind}"[:60], kind, unique))
     return out
 
@@ -134,8 +134,8 @@ def bench_env(work: Path) -> dict:
 # ---------------------------------------------------------------- the engines
 def run_labkit(lab: manifest.Lab, subs, work: Path, env: dict, jobs: int) -> tuple[dict, dict[str, float]]:
     klass = work / "labkit-class"
-    for student, _, sources in subs:
-        write_notebooks(lab, klass / student, sources)
+    for student, _, files in subs:
+        write_notebooks(lab, klass / student, files)
     out = work / "labkit-out"
     argv = [str(BIN / "labkit"), "grade", lab.id, str(klass), "--out", str(out), "--ci", "--device", "cpu"]
     argv += ["--jobs", str(jobs)] if jobs else []
@@ -153,9 +153,9 @@ def run_nbgrader(lab: manifest.Lab, subs, work: Path, env: dict) -> tuple[dict, 
                          capture_output=True, text=True)
     if gen.returncode:
         raise RuntimeError(f"nbgrader generate_assignment failed: {gen.stdout[-2000:]}{gen.stderr[-2000:]}")
-    for student, _, sources in subs:
+    for student, _, files in subs:
         folder = course / "submitted" / student / lab.id
-        write_notebooks(lab, folder, sources)
+        write_notebooks(lab, folder, files)
         (folder / "timestamp.txt").write_text("2026-11-25 12:00:00.000000 UTC")
     m = timed([str(BIN / "nbgrader"), "autograde", lab.id], course, env, work / "nbgrader.log")
     if m["rc"]:

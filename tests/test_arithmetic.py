@@ -4,6 +4,8 @@ kernels) against a reference run made with the default ones, still score full ma
 on another CPU, or a shared reference cache, does to a lab; a bit-exact check fails here."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from autograder import manifest, reference, submission
@@ -25,7 +27,13 @@ def test_full_marks_survive_another_machines_arithmetic(lab, monkeypatch):
     monkeypatch.setenv("LABKIT_WARM", "0")  # BLAS reads these when it loads: fresh workers only
     for key, value in OTHER_ARITHMETIC.items():
         monkeypatch.setenv(key, value)
-    for name, sources in [("solution", solution_sources(lab)), *((v.name, v.sources) for v in correct)]:
+
+    def grade(item):
+        name, sources = item
         sub = submission.Submission(student=name, origin=lab.solution, sources=dict(sources))
-        r = grade_one(lab, sub, ref, "cpu", tier)
+        return name, grade_one(lab, sub, ref, "cpu", tier)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # one single-threaded job per core
+        graded = list(pool.map(grade, [("solution", solution_sources(lab)), *((v.name, v.sources) for v in correct)]))
+    for name, r in graded:
         assert r.total == lab.points, f"{lab.id} {name} on other arithmetic: {r.first_problem}"

@@ -127,9 +127,12 @@ def _malformed_uploads(klass, sol):
     raw[40:90] = bytes(50)
     (klass / "zip-corrupt.zip").write_bytes(bytes(raw))
     with zipfile.ZipFile(klass / "zip-encrypted.zip", "w") as zf:
-        info = zipfile.ZipInfo("linear_models.py")
-        info.flag_bits |= 0x1
-        zf.writestr(info, sol)
+        zf.writestr("linear_models.py", sol)
+    raw = bytearray((klass / "zip-encrypted.zip").read_bytes())
+    for i in range(len(raw) - 4):  # set the "encrypted" flag in both headers (zipfile clears it when writing)
+        if raw[i:i + 4] in (b"PK\x03\x04", b"PK\x01\x02"):
+            raw[i + (6 if raw[i + 2] == 3 else 8)] |= 0x1
+    (klass / "zip-encrypted.zip").write_bytes(bytes(raw))
     with zipfile.ZipFile(klass / "zip-bomb.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for i in range(40):  # 40 x 100 MB of zeros: a few hundred KB on disk
             zf.writestr(f"part{i}/linear_models.py", b"#" * 100_000_000)

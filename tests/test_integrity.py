@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import sys
 import time
@@ -218,8 +219,9 @@ def test_no_feedback_file_carries_hidden_bytes(hostile_batch):
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{page.name} carries hidden source: {leaked[:2]}"
     r = _record(hostile_batch["batch"], "leak_hidden_source")
-    assert all(q.reason.startswith(("raised ValueError", "a hidden check failed", "importing")) for q in r.questions), \
-        [q.reason for q in r.questions]
+    # only the exception's type and the answer's line reach the learner, never the text it chose
+    shape = re.compile(r"(raised \w+( \(in linear_models\.py, line \d+\))?|a hidden check failed|importing .*)$")
+    assert all(shape.match(q.reason) for q in r.questions), [q.reason for q in r.questions]
 
 
 def test_grader_secrets_stay_out_of_the_worker(lab02_fast, monkeypatch, tmp_path):

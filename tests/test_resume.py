@@ -54,7 +54,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_gradebook(tmp_path, lab02):
 
     def totals(folder):
         book = json.loads((folder / "gradebook.json").read_text())
-        return {s["student"]: (s["total"], [q["score"] for q in s["questions"].values()]) for s in book["students"]}
+        return {s["student"]: (s["total"], [q["score"] for q in s["questions"]]) for s in book["students"]}
     assert totals(out) == totals(full)
 
 

@@ -47,7 +47,8 @@ def test_single_row_equals_its_batch_prediction(data):
 
 @pytest.mark.mlts("infrastructure:pipeline_integration")
 def test_training_job_end_to_end():
-    """train_service runs the whole pipeline; its held-out predictions are finite and beat the majority class."""
+    """train_service runs the whole pipeline: the model it returns is the one fitted on its training rows only
+    (never the held-out ones), and its held-out predictions are finite and beat the majority class."""
     # YOUR CODE HERE
     raise NotImplementedError()
 

@@ -86,3 +86,10 @@ def test_text_dir_added_opinion_moves_the_score(text_model):
     """DIR: appending a negative sentence lowers P(positive); appending a positive one raises it."""
     # YOUR CODE HERE
     raise NotImplementedError()
+
+
+@pytest.mark.mlts("model:capabilities")
+def test_text_long_review_stays_finite(text_model):
+    """A review hundreds of sentences long still gets finite probabilities and its sentences' label."""
+    # YOUR CODE HERE
+    raise NotImplementedError()

@@ -122,3 +122,15 @@ def test_text_dir_added_opinion_moves_the_score(text_model):
     assert np.isfinite(p).all() and np.isfinite(worse).all() and np.isfinite(better).all()
     assert (worse < p).all() and (better > p).all()
     ### END SOLUTION
+
+
+@pytest.mark.mlts("model:capabilities")
+def test_text_long_review_stays_finite(text_model):
+    """A review hundreds of sentences long still gets finite probabilities and its sentences' label."""
+    ### BEGIN SOLUTION
+    long_good = " ".join(["The coffee was lovely."] * 300)  # joint log-probabilities near -1e3: exp underflows
+    long_bad = " ".join(["The flight was awful."] * 300)
+    p = text_model.predict_proba([long_good, long_bad])
+    assert np.isfinite(p).all()
+    np.testing.assert_array_equal(text_model.predict([long_good, long_bad]), [1, 0])
+    ### END SOLUTION

@@ -250,9 +250,11 @@ def test_eval_bf16_autocast(answers, verdict):
     spy.seen.clear()
     loss, acc = answers.evaluate(spy, val, "cpu", amp=True)
     verdict.equal("logits dtypes seen with amp=True", " ".join(sorted(set(spy.seen))))
-    # bf16 logits, then the loss summed per batch in float32 or per example in float64: correct answers measured
-    # 5e-8 apart, the same argmax; the trained model evaluated in float32 (amp ignored) differs by 1e-3
-    verdict.close("bf16 (loss, accuracy)", [loss, acc], rtol=1e-4)
+    # whether autocast ran is decided by the dtypes above. The values: bf16 keeps 8 significant bits, and another
+    # CPU's float32 sums round a few logits to the neighbouring bf16 number (measured: the loss 1.1e-4 apart under
+    # OPENBLAS_CORETYPE=Prescott); 2e-3 is half of one bf16 step, and one flipped prediction of 130 is allowed
+    verdict.close("bf16 loss", loss, rtol=2e-3)
+    verdict.close("bf16 accuracy", acc, rtol=0, atol=1.5 / 130)
 
 
 # ---------------------------------------------------------------- q5: fit
