@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ import warnings
 from pathlib import Path
 
 from . import checking, manifest, notebook, paths, reference, submission
+from .atomic import write_json
 from .grading import grade_one
 from .isolation.sandbox import best_tier
 from .record import GradeRecord
@@ -100,13 +102,24 @@ def _quietly(fn):
 
 
 def _graded(spec: manifest.Lab, sub: submission.Submission) -> GradeRecord:
+    """The submission's record, graded once: nbgrader autograde runs each of a student's notebooks in its own
+    kernel, and every one of them reads the same answers, so later kernels read the record the first one stored
+    (in the instructor's cache, beside the reference run; keyed by the lab's and the answers' digests)."""
     key = f"{spec.id}:{sub.digest()}"
     if key not in _GRADED:
         cache = Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
         ref = _quietly(lambda: reference.cached_reference(spec, "cpu", cache))
-        # one submission per kernel: a warm zygote would import the frameworks only to fork once
-        os.environ.setdefault("LABKIT_WARM", "0")
-        _GRADED[key] = _quietly(lambda: grade_one(spec, sub, ref, "cpu", best_tier()))
+        stored = cache / f"graded-{spec.id}-{reference.lab_digest(spec, 'cpu')[:16]}-{sub.digest()[:32]}.json"
+        try:
+            _GRADED[key] = GradeRecord.from_json(json.loads(stored.read_text()))
+        except (OSError, ValueError, TypeError, KeyError):
+            # one submission per kernel: a warm zygote would import the frameworks only to fork once
+            os.environ.setdefault("LABKIT_WARM", "0")
+            _GRADED[key] = _quietly(lambda: grade_one(spec, sub, ref, "cpu", best_tier()))
+            if os.environ.get("NBGRADER_EXECUTION"):
+                with contextlib.suppress(OSError):  # only a cache: the next kernel grades again
+                    stored.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    write_json(stored, _GRADED[key].to_json(), mode=0o600)
     return _GRADED[key]
 
 

@@ -1,6 +1,7 @@
 """The class report: item statistics, failure clusters, flags, and the page in a real headless browser."""
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import demo_grades
-from autograder.record import TestResult
+from autograder.record import Gradebook, TestResult
 from autograder.reports import class_report
 from records import record as _rec
 
@@ -67,7 +68,9 @@ def test_report_verb_on_the_demo_class(demo):
                     "Runtime per submission", "discrimination"):
         assert section in page
     assert page.count("data:image/png;base64,") == 3
-    assert "not implemented yet" in page  # the stubs' failure shape is among the common reasons
+    book = Gradebook.from_json(json.loads((demo / "gradebook.json").read_text()))
+    for qid, top in class_report.failure_clusters(book.records).items():  # each question's commonest reasons
+        assert top and all(html.escape(c["shape"], quote=False) in page for c in top), qid
     assert "q1 p=" in proc.stdout
     assert demo_grades.labkit("report", demo / "feedback").returncode == 2  # no gradebook there
 

@@ -5,6 +5,7 @@ import ast
 import pytest
 
 from autograder import manifest
+from autograder.sources import solution_sources
 from autograder.authoring import validate
 
 LABS = [lab for lab in manifest.all_labs() if lab.solution.is_dir()]
@@ -39,3 +40,15 @@ def test_no_helper_is_copied_between_public_and_hidden_tests(lab):
     same_body = sorted(h for h, body in hidden.items() if body in public.values() and h not in copied)
     assert not copied and not same_body, (f"{lab.id}: move {copied + same_body} to labs/{lab.id}/tests/helpers.py "
                                           "and import it from both")
+
+
+def test_a_mutant_is_first_graded_on_the_questions_whose_code_it_changes():
+    lab = manifest.load("02")
+    base = solution_sources(lab)
+    answer = base["linear_models.py"]
+    assert validate.questions_changed(lab, base, dict(base)) == ()  # nothing changed: nothing to narrow to
+    changed = answer.replace("    ### END SOLUTION", "    ### END SOLUTION\n    pass", 1)  # the first answer: q1's
+    assert validate.questions_changed(lab, base, {**base, "linear_models.py": changed}) == ("q1",)
+    # a change outside every question's symbols (or code that does not parse) grades the whole lab
+    assert validate.questions_changed(lab, base, {**base, "linear_models.py": answer + "\nHELPER = 1\n"}) == ()
+    assert validate.questions_changed(lab, base, {**base, "linear_models.py": answer + "\ndef (:\n"}) == ()

@@ -3,10 +3,11 @@ every mutant loses points, every blind correct variant scores full and every bli
 question. Everything is graded in one warm batch (the reference run is shared)."""
 from __future__ import annotations
 
+import ast
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .. import reference, runner, submission
+from .. import reference, runner, submission, threadsafe
 from ..errors import LabkitSetupError
 from ..grading import grade_one
 from ..isolation.sandbox import best_tier, default_jobs
@@ -57,15 +58,20 @@ def validate(lab: Lab, device: str = "cpu", tier: str | None = None) -> list[Ver
         blind = variants.load_all(lab)
     except LabkitSetupError as exc:
         return [Verdict("lab", "gradable", 0.0, lab.points, False, str(exc))]
-    # a bug variant must lose points on its own question: only that question's tests run for it
-    subjects = [("solution", solution_sources(lab), ()), ("stubs", stub_sources(lab), ()),
-                *((f"mutant:{m.name}", m.sources, ()) for m in planted),
+    # a bug variant must lose points on its own question: only that question's tests run for it. A mutant runs
+    # first the tests of the questions whose symbols it changes (the whole lab if that does not show it)
+    base = solution_sources(lab)
+    subjects = [("solution", base, ()), ("stubs", stub_sources(lab), ()),
+                *((f"mutant:{m.name}", m.sources, questions_changed(lab, base, m.sources)) for m in planted),
                 *((f"{v.kind}:{v.name}", v.sources, (v.question,) if v.kind == "bug" else ()) for v in blind)]
 
     def grade(item):
         name, sources, only = item
         sub = submission.Submission(student=name, origin=lab.solution, sources=dict(sources))
-        return grade_one(lab, sub, ref, device, tier, only)
+        r = grade_one(lab, sub, ref, device, tier, only)
+        if name.startswith("mutant:") and only and r.total >= sum(q.points for q in lab.questions if q.id in only):
+            r = grade_one(lab, sub, ref, device, tier)
+        return r
 
     with ThreadPoolExecutor(max_workers=default_jobs()) as pool:
         public = pool.submit(_public_tests, lab, device, tier)
@@ -84,6 +90,42 @@ def validate(lab: Lab, device: str = "cpu", tier: str | None = None) -> list[Ver
         out.append(Verdict(f"mutant:{m.name}", "below full", r.total, lab.points, r.total < lab.points, m.description))
     for v in blind:
         out.append(_judge_variant(lab, v, graded[f"{v.kind}:{v.name}"]))
+    return out
+
+
+def questions_changed(lab: Lab, base: dict[str, str], changed: dict[str, str]) -> tuple[str, ...]:
+    """The questions naming, in `symbols`, a top-level definition that differs between two sets of answer files
+    (and the suite questions whose test file differs); () (every question) when a changed definition belongs to no
+    question, or a file does not parse."""
+    names: set[str] = set()
+    suites = {q.file: q.id for q in lab.questions if q.is_suite}
+    asked: set[str] = set()
+    for f, text in changed.items():
+        if base.get(f) == text:
+            continue
+        if f in suites:  # a learner's test file: its question
+            asked.add(suites[f])
+            continue
+        try:
+            with threadsafe.AST_LOCK:
+                old, new = _definitions(base.get(f, "")), _definitions(text)
+        except (SyntaxError, ValueError):
+            return ()
+        names |= {n for n in old.keys() | new.keys() if old.get(n) != new.get(n)}
+    owned = {n for q in lab.questions for n in q.symbols}
+    if not (names or asked) or names - owned:
+        return ()
+    return tuple(q.id for q in lab.questions if names & set(q.symbols) or q.id in asked)
+
+
+def _definitions(source: str) -> dict[str, str]:
+    """name -> the AST dump of each top-level statement that binds it (def, class, assignment)."""
+    out = {}
+    for node in ast.parse(source).body:
+        targets = [node.name] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else \
+            [t.id for t in getattr(node, "targets", [getattr(node, "target", None)]) if isinstance(t, ast.Name)]
+        for name in targets:
+            out[name] = ast.dump(node)
     return out
 
 
