@@ -68,14 +68,14 @@ def hidden_message(t: TestOutcome, lab: Lab | None) -> str:
     kind = fact.get("kind")
     where = _where(fact.get("where"), lab)
     at = f" (in {where})" if where else ""
+    if kind == "timeout":  # pytest-timeout, inside the worker: the answer's line it was stuck on
+        return "timed out (the question's time limit)" + at
     if "timed out" in t.message or t.message.startswith(("the worker ", "not run: ")):
         return t.message if t.message.startswith(("the worker ", "not run: ")) else "timed out"
     if kind == "not_implemented":
         return "not implemented yet" + at
     if kind == "memory":
         return "ran out of memory (MemoryError)" + at
-    if kind == "timeout":
-        return "timed out (the question's time limit)" + at
     if kind == "lab":
         return "a lab error in a hidden test (tell your instructor)"
     if kind == "answer":

@@ -68,6 +68,10 @@ def test_hidden_messages_are_rebuilt_from_facts(lab02):
     got = run([outcome("v", "failed", failure=located)])
     assert next(q for q in scoring.score(lab02, ref, got, {}) if q.id == "q4").reason == \
         "raised ValueError (in linear_models.py, line 36)"
+    stuck = {"kind": "timeout", "type": "Timeout", "where": "linear_models.py:112", "text": ""}
+    got = run([outcome("v", "failed", message="timed out (the question's time limit)", failure=stuck)])
+    assert next(q for q in scoring.score(lab02, ref, got, {}) if q.id == "q4").reason == \
+        "timed out (the question's time limit) (in linear_models.py, line 112)"
 
 
 def test_author_assertion_text_shows_only_when_it_is_a_literal_of_the_hidden_file(lab02, monkeypatch):
