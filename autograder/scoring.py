@@ -213,12 +213,6 @@ def _score_static(q: Question, checks, static: dict[str, str]) -> QuestionResult
     return QuestionResult(q.id, q.title, pts, q.points, reason, q.hint if pts < q.points else "", tests)
 
 
-def gate_points(lab: Lab, reference: RunResult) -> dict[str, int]:
-    """question id -> number of its hidden tests that are gates (they withhold, never earn): for lab authors."""
-    return {q.id: sum(not earns(t) for t in scored_tests(lab, q, reference)) for q in lab.questions
-            if q.runs_our_tests}
-
-
 def unscored_questions(lab: Lab, reference: RunResult) -> list[str]:
     """Questions of kind 'tests' with no earning hidden test in the reference run: the lab cannot grade them."""
     return [q.id for q in lab.questions if q.runs_our_tests and not any(earns(t) for t in scored_tests(lab, q, reference))]

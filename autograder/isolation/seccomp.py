@@ -62,10 +62,3 @@ def install() -> str:
         return f"seccomp filter not installed: {os.strerror(ctypes.get_errno())}"
     return ""
 
-
-def keyring_denied() -> bool:
-    """True when this process cannot use the kernel keyring (the filter holds): for tests."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    nr = ARCHES.get(platform.machine(), (0, (0, 0, -1)))[1][2]
-    KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING = 0, -4
-    return libc.syscall(nr, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0) == -1 and ctypes.get_errno() == errno.EPERM
